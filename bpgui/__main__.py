@@ -1,0 +1,3 @@
+from bpgui.app import main
+
+raise SystemExit(main())
