@@ -1,0 +1,233 @@
+"""The derivation as code: every derivative formula of the lecture, written once.
+
+Each activation φ sits next to its derivative o' (written from the output o, as ATen does), the linear
+layer z = [h, 1] W (eq. 11) sits next to ∇_W J = [h, 1]ᵀ δ (eq. 9, 12), and the output δ of eq. 8 sits
+next to its losses. The autograd Functions (`bpcore.functional`), the fused network Function, the
+graph-free trainer step (`bpcore.train`) and the inspector (`bpcore.inspect`) all call these; none has
+maths of its own.
+
+Batches are rows: h is (B, D_in), W is (D_in + 1, D_out) with the biases b as its last row, z is (B, D_out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# ---------------------------------------------------------------------------------------------- layer
+# z = Wᵀ h with h redefined as (h_1 … h_D 1)ᵀ (eq. 11): batched, z = [h, 1] W.
+
+
+def augment(h: Tensor) -> Tensor:
+    """[h, 1]: the input with the constant 1 appended that multiplies the bias row of W (eq. 11)."""
+    return F.pad(h, (0, 1), value=1.0)
+
+
+def linear(h1: Tensor, W: Tensor) -> Tensor:
+    """z = [h, 1] W (eq. 3, 11) for an augmented input h1 = [h, 1]."""
+    return h1 @ W
+
+
+def grad_W(h1: Tensor, delta: Tensor) -> Tensor:
+    """∇_W J = Σ_batch h δᵀ = [h, 1]ᵀ δ (eq. 9); its last row, Σ_batch δ, is ∇_b J (eq. 12)."""
+    return h1.mT @ delta
+
+
+def grad_h(delta: Tensor, W: Tensor) -> Tensor:
+    """∂J/∂h = δ W[:-1]ᵀ: the error sent back to the layer below (the bias row has no input)."""
+    return delta @ W[:-1].mT
+
+
+# ------------------------------------------------------------------------------------------ activations
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise φ and its backward δ = g ⊙ o', with o' written from the output o = φ(z)."""
+
+    name: str
+    phi: Callable[[Tensor], Tensor]
+    back: Callable[[Tensor, Tensor], Tensor]  # (g, o) -> g ⊙ o'(o), in as few tensor operations as possible
+    phi_: Callable[[Tensor], Tensor]  # in-place φ, for buffers nobody else holds
+
+    def dphi(self, o: Tensor) -> Tensor:
+        """o' itself (eq. 5 ②), for display: the backward with g = 1."""
+        return self.back(torch.ones_like(o), o)
+
+
+def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """o = z for z > 0, else negative_slope · z."""
+    return F.leaky_relu(z, negative_slope)
+
+
+def leaky_relu_back(g: Tensor, o: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """g ⊙ o' with o' = 1 where o > 0, else negative_slope (for a slope > 0, o > 0 exactly when z > 0)."""
+    return torch.where(o > 0, g, g * negative_slope)
+
+
+def _sigmoid_back(g: Tensor, o: Tensor) -> Tensor:
+    go = g * o
+    return torch.addcmul(go, go, o, value=-1)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        # o = 1/(1+e^−z):  o' = o (1 − o),  so g ⊙ o' = g o − (g o) o
+        Activation("sigmoid", torch.sigmoid, _sigmoid_back, torch.sigmoid_),
+        # o = tanh z:  o' = 1 − o²,  so g ⊙ o' = g − (g o) o
+        Activation("tanh", torch.tanh, lambda g, o: torch.addcmul(g, g * o, o, value=-1), torch.tanh_),
+        # o = max(z, 0):  o' = [o > 0]
+        Activation("relu", torch.relu, lambda g, o: g * (o > 0), torch.relu_),
+        # o = z if z > 0 else 0.01 z:  o' = 1 if o > 0 else 0.01
+        Activation("leaky_relu", leaky_relu, leaky_relu_back, lambda z: F.leaky_relu_(z, 0.01)),
+        # o = log(1 + e^z):  o' = σ(z) = 1 − e^−o,  so g ⊙ o' = g − g e^−o
+        Activation("softplus", F.softplus, lambda g, o: torch.addcmul(g, g, torch.exp(-o), value=-1), F.softplus),
+        # o = z:  o' = 1
+        Activation("identity", lambda z: z, lambda g, o: g, lambda z: z),
+    )
+}
+
+HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATIONS)
+OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
+
+
+def activation(name: str) -> Activation:
+    """Look up an elementwise activation by name (ValueError listing the valid names)."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+
+
+def softmax_back(g: Tensor, o: Tensor) -> Tensor:
+    """Softmax Jacobian-vector product Jᵀ g = o ⊙ (g − ⟨g, o⟩), without building the Jacobian."""
+    return o * (g - (g * o).sum(-1, keepdim=True))
+
+
+# ------------------------------------------------------------------------------------------------ losses
+# J_ML of eq. 1 as a mean over the batch: the negative log-likelihood of the targets.
+
+
+def cross_entropy(z: Tensor, target: Tensor) -> Tensor:
+    """J = −mean_i log softmax(z)_i,t_i = mean_i (log Σ_k e^{z_ik} − z_i,t_i), stable for any z."""
+    return F.nll_loss(torch.log_softmax(z, 1), target)
+
+
+def cross_entropy_delta(z: Tensor, target: Tensor) -> Tensor:
+    """δ^(L) = (softmax(z) − onehot(t)) / B (eq. 8 with o = softmax, simplified). Not differentiable."""
+    delta = torch.softmax(z, 1)
+    delta.scatter_(1, target[:, None], -1.0, reduce="add")
+    return delta.div_(len(target))
+
+
+def binary_cross_entropy(z: Tensor, target: Tensor) -> Tensor:
+    """J = mean (softplus(z) − t z): sigmoid + Bernoulli negative log-likelihood on logits."""
+    return (F.softplus(z) - target * z).mean()
+
+
+def binary_cross_entropy_delta(z: Tensor, target: Tensor) -> Tensor:
+    """δ^(L) = (σ(z) − t) / n (eq. 8 with o = σ, simplified)."""
+    return (torch.sigmoid(z) - target) / target.numel()
+
+
+def mse(o: Tensor, target: Tensor) -> Tensor:
+    """J = mean (o − t)² (Gaussian negative log-likelihood up to constants)."""
+    return (o - target).square().mean()
+
+
+def mse_grad(o: Tensor, target: Tensor) -> Tensor:
+    """∇_o J = 2 (o − t) / n; with o = z this is δ^(L) itself (o' = 1)."""
+    return 2 * (o - target) / target.numel()
+
+
+def nll(o: Tensor, target: Tensor) -> Tensor:
+    """J = −mean_i log o_i,t_i for class probabilities o (the general form of eq. 1)."""
+    return -torch.log(o.gather(1, target[:, None])).mean()
+
+
+def nll_grad(o: Tensor, target: Tensor) -> Tensor:
+    """∇_o J = −onehot(t) / (B o): only the target's probability is pulled up."""
+    g = torch.zeros_like(o)
+    rows = torch.arange(len(target), device=o.device)
+    g[rows, target] = -1 / (len(target) * o[rows, target])
+    return g
+
+
+def bernoulli_nll(o: Tensor, target: Tensor) -> Tensor:
+    """J = −mean (t log o + (1 − t) log(1 − o)) for probabilities o."""
+    return -(target * torch.log(o) + (1 - target) * torch.log1p(-o)).mean()
+
+
+def bernoulli_nll_grad(o: Tensor, target: Tensor) -> Tensor:
+    """∇_o J = (o − t) / (o (1 − o) n)."""
+    return (o - target) / (o * (1 - o) * target.numel())
+
+
+# Output kind -> (fused loss on logits z, its δ^(L)); `predict` applies the output activation.
+LOSSES: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor, Tensor], Tensor]]] = {
+    "softmax": (cross_entropy, cross_entropy_delta),
+    "sigmoid": (binary_cross_entropy, binary_cross_entropy_delta),
+    "identity": (mse, mse_grad),
+}
+
+
+def output(name: str, z: Tensor) -> Tensor:
+    """o = output activation of z^(L): softmax, sigmoid or identity."""
+    if name == "softmax":
+        return torch.softmax(z, -1)
+    if name == "sigmoid":
+        return torch.sigmoid(z)
+    if name == "identity":
+        return z
+    raise ValueError(f"unknown output {name!r}; choose one of {', '.join(OUTPUTS)}")
+
+
+# ------------------------------------------------------------------------------------- the whole network
+
+
+def forward_pass(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str]) -> tuple[list, list, Tensor]:
+    """Run the network. Returns ([h^(0), …, h^(L−1)] each augmented with its 1 (eq. 11), the hidden
+    outputs [o^(1), …, o^(L−1)], and the logits z^(L)). `x` may already be augmented ([x, 1])."""
+    h1 = x if x.shape[-1] == weights[0].shape[0] else augment(x)
+    h1s, os = [h1], []
+    for W, name in zip(weights[:-1], activations, strict=True):
+        o = ACTIVATIONS[name].phi_(linear(h1, W))
+        h1 = augment(o)
+        h1s.append(h1)
+        os.append(o)
+    return h1s, os, linear(h1, weights[-1])
+
+
+def backward_pass(
+    h1s: Sequence[Tensor],
+    os: Sequence[Tensor],
+    weights: Sequence[Tensor],
+    activations: Sequence[str],
+    delta: Tensor,
+    *,
+    want: Sequence[bool] | None = None,
+    need_input_grad: bool = False,
+    deltas: list[Tensor] | None = None,
+) -> tuple[list[Tensor | None], Tensor | None]:
+    """Backpropagate δ^(L) through the network: ∇_W J per layer and, when asked, ∂J/∂x.
+
+    `h1s`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `deltas`, when given,
+    collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
+    """
+    grads: list[Tensor | None] = [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        if deltas is not None:
+            deltas.append(delta)
+        if want is None or want[l]:
+            # eq. 9, 12: ∇_W J = [h, 1]ᵀ δ
+            grads[l] = grad_W(h1s[l], delta)
+        if l == 0:
+            break
+        # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))
+        delta = ACTIVATIONS[activations[l - 1]].back(grad_h(delta, weights[l]), os[l - 1])
+    return grads, grad_h(delta, weights[0]) if need_input_grad else None

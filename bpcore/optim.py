@@ -1,0 +1,38 @@
+"""Gradient descent exactly as eq. 10, as a torch.optim.Optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor
+
+__all__ = ["GradientDescent"]
+
+
+class GradientDescent(torch.optim.Optimizer):
+    """W ← W − μ ∇_W J for every parameter (eq. 10), as one fused multi-tensor update per device/dtype."""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float) -> None:
+        if not lr > 0:
+            raise ValueError(f"learning rate μ must be > 0, got {lr}")
+        super().__init__(params, {"lr": float(lr)})
+
+    @torch.no_grad()
+    def step(self, closure=None):  # type: ignore[override]
+        """Apply eq. 10 once; `closure` (optional) re-evaluates and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            # eq. 10: W ← W − μ h δᵀ, all tensors of a device/dtype in one kernel launch
+            for (ps, gs), _ in torch.utils._foreach_utils._group_tensors_by_device_and_dtype(
+                [params, grads]
+            ).values():
+                torch._foreach_add_(ps, gs, alpha=-group["lr"])
+        return loss
