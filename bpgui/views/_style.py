@@ -1,0 +1,91 @@
+"""Private helpers that give every view the same look and the same accessibility metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from bpgui.views import palette
+
+
+def describe(widget: QWidget, object_name: str, accessible_name: str, tooltip: str) -> None:
+    """Set objectName, accessibleName and tooltip in one place."""
+    widget.setObjectName(object_name)
+    widget.setAccessibleName(accessible_name)
+    widget.setToolTip(tooltip)
+
+
+def layout_widget() -> pg.GraphicsLayoutWidget:
+    """A GraphicsLayoutWidget on the shared background."""
+    glw = pg.GraphicsLayoutWidget()
+    glw.setBackground(palette.BACKGROUND)
+    return glw
+
+
+def plot_widget() -> pg.PlotWidget:
+    """A PlotWidget on the shared background with styled axes."""
+    pw = pg.PlotWidget()
+    pw.setBackground(palette.BACKGROUND)
+    style_plot(pw.getPlotItem())
+    return pw
+
+
+def style_plot(plot: pg.PlotItem, grid: bool = False) -> None:
+    """Dark axes and labels for a light background; optional light grid."""
+    pen = pg.mkPen(palette.FOREGROUND)
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(pen)
+        axis.setTextPen(pen)
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=palette.GRID_ALPHA)
+
+
+def set_title(plot: pg.PlotItem, text: str) -> None:
+    """Set a plot title in the foreground colour."""
+    plot.setTitle(text, color=palette.FOREGROUND, size="10pt")
+
+
+def finite_max_abs(values: np.ndarray) -> float:
+    """max |v| over the finite entries, or 0.0 when there are none."""
+    a = np.abs(values)
+    m = float(a.max()) if a.size else 0.0
+    if np.isfinite(m):
+        return m
+    finite = a[np.isfinite(a)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+def compact_ticks(axis: pg.AxisItem) -> None:
+    """Short tick labels (e.g. "-5e-4" instead of "-0.0005") for narrow colour-bar axes."""
+
+    def tick_strings(values: list[float], scale: float, spacing: float) -> list[str]:
+        top = max((abs(v) for v in values), default=0.0)
+        if top and (top < 1e-2 or top >= 1e4):
+            return [_short_exp(v * scale) for v in values]
+        return [f"{v * scale:.4g}" for v in values]
+
+    axis.tickStrings = tick_strings
+
+
+def _short_exp(v: float) -> str:
+    if v == 0:
+        return "0"
+    mantissa, exponent = f"{v:.1e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def sparse_log_ticks(axis: pg.AxisItem) -> None:
+    """On a log axis label only 1, 2 and 5 × 10^n, so minor labels (0.09, 0.08, …) do not overlap."""
+    default = axis.tickStrings
+
+    def tick_strings(values: list[float], scale: float, spacing: float) -> list[str]:
+        strings = default(values, scale, spacing)
+        if not axis.logMode:
+            return strings
+        mantissas = np.round(10 ** (np.asarray(values, dtype=float) % 1.0), 6)
+        return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissas, strict=True)]
+
+    axis.tickStrings = tick_strings

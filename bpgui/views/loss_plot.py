@@ -1,0 +1,156 @@
+"""Training history: loss and score curves over epochs, with the best-validation epoch marked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+
+from bpgui.views import _style, palette
+
+SPLITS = (("train", "train", palette.TRAIN), ("val", "validation", palette.VALIDATION), ("test", "test", palette.TEST))
+
+
+class LossPlot(QWidget):
+    """Two stacked plots sharing the epoch axis: loss (top, optional log scale) and score (bottom)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        _style.describe(
+            self,
+            "lossPlot",
+            "loss and score history",
+            "Loss (top) and accuracy or R² (bottom) per epoch for the train, validation and test sets.\n"
+            "The dashed line marks the epoch with the best validation loss.",
+        )
+        self._history: dict[str, np.ndarray] = {}
+        self._in_legend: set[str] = set()
+
+        self._log = QCheckBox("log scale")
+        _style.describe(self._log, "lossLogScale", "log scale loss axis", "Show the loss axis on a log scale")
+        self._log.toggled.connect(self._on_log_toggled)
+
+        self._glw = _style.layout_widget()
+        self._loss = self._glw.addPlot(row=0, col=0)
+        self._score = self._glw.addPlot(row=1, col=0)
+        self._score.setXLink(self._loss)
+        self._glw.ci.layout.setRowStretchFactor(0, 3)
+        self._glw.ci.layout.setRowStretchFactor(1, 2)
+        for plot in (self._loss, self._score):
+            _style.style_plot(plot, grid=True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.getAxis("left").setWidth(56)  # same width keeps the two x-axes aligned
+        self._loss.setLabel("left", "loss")
+        self._loss.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on the log axis
+        _style.sparse_log_ticks(self._loss.getAxis("left"))
+        self._loss.getAxis("bottom").setStyle(showValues=False)
+        self._score.setLabel("bottom", "epoch")
+        self._score.setLabel("left", "accuracy")
+        self._legend = self._loss.addLegend(
+            offset=(-8, 8), labelTextColor=palette.FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210)
+        )
+
+        self._loss_curves: dict[str, pg.PlotDataItem] = {}
+        self._score_curves: dict[str, pg.PlotDataItem] = {}
+        for key, _label, colour in SPLITS:
+            pen = pg.mkPen(colour, width=2)
+            self._loss_curves[key] = self._loss.plot(pen=pen, connect="finite")
+            self._score_curves[key] = self._score.plot(pen=pen, connect="finite")
+
+        marker_pen = pg.mkPen(palette.FOREGROUND, width=1, style=Qt.PenStyle.DashLine)
+        self._best_lines = (
+            pg.InfiniteLine(
+                angle=90,
+                pen=marker_pen,
+                label="best {value:.0f}",
+                labelOpts={"position": 0.92, "color": palette.FOREGROUND},
+            ),
+            pg.InfiniteLine(angle=90, pen=marker_pen),
+        )
+        for plot, line in zip((self._loss, self._score), self._best_lines, strict=True):
+            line.setVisible(False)
+            line.setZValue(-5)
+            plot.addItem(line, ignoreBounds=True)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 0)
+        top.addStretch(1)
+        top.addWidget(self._log)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self._glw, 1)
+
+    # public API ------------------------------------------------------------------------------------------
+    def set_history(self, history: Mapping[str, np.ndarray], best_epoch: int | None = None) -> None:
+        """Draw the curves; keys "epoch", "{train,val,test}_{loss,score}" may be missing or hold NaN."""
+        self._history = {k: np.asarray(v, dtype=float) for k, v in history.items()}
+        epoch = self._history.get("epoch")
+        present: set[str] = set()
+        for key, _label, _colour in SPLITS:
+            for kind, curves in (("loss", self._loss_curves), ("score", self._score_curves)):
+                y = self._history.get(f"{key}_{kind}")
+                if y is None or y.size == 0 or not np.isfinite(y).any():
+                    curves[key].setData([], [])
+                    continue
+                x = epoch if epoch is not None and epoch.shape == y.shape else np.arange(1, y.size + 1)
+                measured = np.isfinite(y)
+                if not measured.all():  # e.g. a test set measured every k epochs: join the measurements
+                    x, y = x[measured], y[measured]
+                curves[key].setData(x, y)
+                if kind == "loss":
+                    present.add(key)
+        self._sync_legend(present)
+        self.set_best_epoch(best_epoch)
+
+    def set_best_epoch(self, best_epoch: int | None) -> None:
+        """Move the best-validation marker, or hide it with None."""
+        for line in self._best_lines:
+            line.setVisible(best_epoch is not None)
+            if best_epoch is not None:
+                line.setValue(best_epoch)
+
+    def set_score_label(self, label: str) -> None:
+        """Name the score axis, e.g. "accuracy" or "R²"."""
+        self._score.setLabel("left", label)
+
+    def set_log_scale(self, on: bool) -> None:
+        """Switch the loss axis between linear and log10 (non-positive losses are left out)."""
+        self._log.setChecked(on)
+
+    def log_scale(self) -> bool:
+        """True when the loss axis is logarithmic."""
+        return self._log.isChecked()
+
+    def curves(self) -> dict[str, pg.PlotDataItem]:
+        """The long-lived curve items, keyed "train_loss", …, "test_score"."""
+        out = {f"{k}_loss": c for k, c in self._loss_curves.items()}
+        out.update({f"{k}_score": c for k, c in self._score_curves.items()})
+        return out
+
+    def legend_names(self) -> list[str]:
+        """The names currently listed in the legend."""
+        return [label.text for _sample, label in self._legend.items]
+
+    def clear(self) -> None:
+        """Remove every curve's data and the best-epoch marker."""
+        self.set_history({}, None)
+
+    # private ---------------------------------------------------------------------------------------------
+    def _sync_legend(self, present: set[str]) -> None:
+        if present == self._in_legend:
+            return
+        self._legend.clear()
+        for key, label, _colour in SPLITS:
+            if key in present:
+                self._legend.addItem(self._loss_curves[key], label)
+        self._in_legend = present
+
+    def _on_log_toggled(self, on: bool) -> None:
+        self._loss.setLogMode(x=False, y=on)
+        self._loss.enableAutoRange(y=True)
