@@ -32,9 +32,17 @@ def linear(h1: Tensor, W: Tensor) -> Tensor:
     return h1 @ W
 
 
-def grad_W(h1: Tensor, delta: Tensor) -> Tensor:
+def grad_W(h1: Tensor, delta: Tensor, out: Tensor | None = None) -> Tensor:
     """∇_W J = Σ_batch h δᵀ = [h, 1]ᵀ δ (eq. 9); its last row, Σ_batch δ, is ∇_b J (eq. 12)."""
-    return h1.mT @ delta
+    return torch.mm(h1.mT, delta, out=out)
+
+
+def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> None:
+    """W ← W − μ ∇_W J (eq. 10), in place; lists of tensors are updated in one fused call."""
+    if isinstance(W, Tensor):
+        W.sub_(grad, alpha=lr)
+    else:
+        torch._foreach_sub_(W, grad, alpha=lr)
 
 
 def grad_h(delta: Tensor, W: Tensor) -> Tensor:
@@ -211,13 +219,14 @@ def backward_pass(
     delta: Tensor,
     *,
     want: Sequence[bool] | None = None,
+    out: Sequence[Tensor] | None = None,
     need_input_grad: bool = False,
     deltas: list[Tensor] | None = None,
 ) -> tuple[list[Tensor | None], Tensor | None]:
     """Backpropagate δ^(L) through the network: ∇_W J per layer and, when asked, ∂J/∂x.
 
-    `h1s`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `deltas`, when given,
-    collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
+    `h1s`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `out[l]` is a buffer to
+    write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
     """
     grads: list[Tensor | None] = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
@@ -225,7 +234,7 @@ def backward_pass(
             deltas.append(delta)
         if want is None or want[l]:
             # eq. 9, 12: ∇_W J = [h, 1]ᵀ δ
-            grads[l] = grad_W(h1s[l], delta)
+            grads[l] = grad_W(h1s[l], delta, None if out is None else out[l])
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))

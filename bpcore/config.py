@@ -255,11 +255,11 @@ class TrainSpec(_Section):
     SECTION: ClassVar[str] = "training"
 
     optimizer: str = "sgd"
-    lr: float = 0.1
+    lr: float = 0.3
     momentum: float = 0.9
     l2: float = 0.0
     batch_size: int = 32
-    epochs: int = 300
+    epochs: int = 500
     schedule: str = "constant"
     step_size: int = 100
     gamma: float = 0.5

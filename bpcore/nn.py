@@ -109,7 +109,8 @@ class MLP(nn.Module):
         return [layer.weight for layer in self.layers]
 
     def forward(self, x: Tensor) -> Tensor:
-        return BF.mlp(x, self.weights, self.activations)
+        # the constructor validated the activations; skip bpcore.functional.mlp's checks on the hot path
+        return BF.MLPFunction.apply(x, self.activations, *[layer.weight for layer in self.layers])
 
     def predict(self, x: Tensor) -> Tensor:
         """o = output(z^(L)) without building a graph: class probabilities or regression values."""

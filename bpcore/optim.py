@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
+from bpcore import backprop as bp
+
 __all__ = ["GradientDescent"]
 
 
@@ -34,5 +36,5 @@ class GradientDescent(torch.optim.Optimizer):
             for (ps, gs), _ in torch.utils._foreach_utils._group_tensors_by_device_and_dtype(
                 [params, grads]
             ).values():
-                torch._foreach_add_(ps, gs, alpha=-group["lr"])
+                bp.update(ps, gs, group["lr"])
         return loss

@@ -32,7 +32,7 @@ def test_defaults_are_the_documented_ones() -> None:
     exp = Experiment()
     assert exp.data.source == "spirals" and exp.data.n_samples == 400 and exp.data.split == (0.7, 0.15, 0.15)
     assert exp.model.hidden == (8, 8) and exp.model.activations == ("tanh", "tanh") and exp.model.output == "auto"
-    assert exp.training.optimizer == "sgd" and exp.training.lr == 0.1 and exp.training.epochs == 300
+    assert exp.training.optimizer == "sgd" and exp.training.lr == 0.3 and exp.training.epochs == 500
     assert exp.training.patience is None and exp.training.dtype == "float32"
 
 
@@ -77,7 +77,7 @@ def test_lists_become_tuples_when_constructed_directly() -> None:
 
 def test_replace_merges_into_a_section() -> None:
     exp = Experiment().replace(training={"lr": 0.5, "patience": 3}, model=ModelSpec(hidden=(4,)))
-    assert exp.training.lr == 0.5 and exp.training.patience == 3 and exp.training.epochs == 300
+    assert exp.training.lr == 0.5 and exp.training.patience == 3 and exp.training.epochs == 500
     assert exp.model.hidden == (4,)
     assert exp.replace(training={"patience": None}).training.patience is None
     with pytest.raises(ConfigError, match=r"unknown key 'training\.lrr'"):

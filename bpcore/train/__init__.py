@@ -1,0 +1,7 @@
+"""The training engine: Trainer (epochs, optimizers, schedules, stopping criteria, snapshots)."""
+
+from bpcore.train.network import FlatNetwork
+from bpcore.train.snapshot import HISTORY_KEYS, Criterion, Snapshot
+from bpcore.train.trainer import Trainer
+
+__all__ = ["HISTORY_KEYS", "Criterion", "FlatNetwork", "Snapshot", "Trainer"]

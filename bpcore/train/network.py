@@ -1,0 +1,62 @@
+"""An MLP on one flat parameter buffer, trained by the explicit δ recursion without an autograd graph."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from bpcore import backprop as bp
+from bpcore.nn import MLP
+
+
+class FlatNetwork:
+    """Puts an MLP's weights into one flat buffer (the MLP's parameters become views of it) and runs the
+    graph-free training step: forward_pass, δ^(L) of the output's loss, backward_pass into a flat
+    gradient buffer. The formulas are bpcore.backprop's, the same the autograd Functions use."""
+
+    def __init__(self, model: MLP) -> None:
+        self.model = model
+        self.activations, self.output = model.activations, model.output
+        ref = model.weights[0]
+        shapes = [tuple(W.shape) for W in model.weights]
+        numels = [W.numel() for W in model.weights]
+        with torch.no_grad():
+            self.flat = torch.cat([W.detach().reshape(-1) for W in model.weights])
+        self.flat_grad = torch.zeros_like(self.flat)
+        self.weights = [v.view(s) for v, s in zip(self.flat.split(numels), shapes, strict=True)]
+        self.grads = [v.view(s) for v, s in zip(self.flat_grad.split(numels), shapes, strict=True)]
+        for layer, W in zip(model.layers, self.weights, strict=True):
+            layer.weight.data = W  # the module now reads and writes the flat buffer
+        # a Parameter aliasing the flat buffer, for torch.optim optimizers (momentum, Adam)
+        self.param = torch.nn.Parameter(self.flat, requires_grad=True)
+        self.param.grad = self.flat_grad
+        self._delta_L = bp.LOSSES[self.output][1]
+        self._loss = bp.LOSSES[self.output][0]
+        self.dtype, self.device = ref.dtype, ref.device
+        # bias rows are not penalised by L2: 1 on weight rows, 0 on the bias row of every layer
+        self.weight_mask = torch.cat([
+            torch.cat([torch.ones(s[0] - 1, s[1]), torch.zeros(1, s[1])]).reshape(-1) for s in shapes
+        ]).to(self.device, self.dtype)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.weights)
+
+    def step(self, x1: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
+        """Write ∇_W J for one mini-batch into flat_grad (x1 already augmented with its 1, eq. 11)."""
+        h1s, os, z = bp.forward_pass(x1, self.weights, self.activations)
+        # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
+        bp.backward_pass(h1s, os, self.weights, self.activations, self._delta_L(z, target),
+                         out=self.grads, deltas=deltas)
+
+    def logits(self, x1: Tensor) -> Tensor:
+        """z^(L) for (augmented) inputs, no graph."""
+        return bp.forward_pass(x1, self.weights, self.activations)[2]
+
+    def loss(self, z: Tensor, target: Tensor) -> Tensor:
+        """The output's loss J (mean over the batch) for logits z."""
+        return self._loss(z, target)
+
+    def l2_penalty(self) -> Tensor:
+        """½ Σ_l ‖W^(l) without its bias row‖²."""
+        return 0.5 * torch.dot(self.flat * self.weight_mask, self.flat)
