@@ -1,0 +1,218 @@
+"""Look inside backpropagation: every quantity of eq. (5)–(12), per layer, for one sample or a batch.
+
+`trace` runs bpcore.backprop's own forward_pass/backward_pass (the formulas the Functions and the trainer
+use) and returns h, z, o, o', ∇_o J, δ, ∇_W J = h δᵀ and the update −μ h δᵀ per layer as numpy arrays.
+`check` compares its gradients with torch autograd and with finite differences. `field` evaluates a
+network over a 2-D input plane (decision boundaries, per-neuron thumbnails).
+
+Example::
+
+    from bpcore.inspect import trace
+    t = trace(model.weights, model.activations, model.output, x[:1], y[:1], lr=0.1)
+    t.layers[-1].delta            # δ^(L) = ∇_o J ⊙ o' (eq. 8)
+    t.layers[-1].grad_W[-1]       # the bias row of ∇_W J equals δ^(L) (eq. 12)
+    t.chain_rule(i=0, j=1)        # the three factors of eq. 5 for w_01, multiplied out
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bpcore import backprop as bp
+
+__all__ = ["Check", "Field", "LayerTrace", "Trace", "check", "field", "trace"]
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """Every quantity of layer l for the inspected rows (arrays are float64 copies)."""
+
+    l: int  # 1-based layer index; l = L is the output layer
+    activation: str  # φ of a hidden layer, or the output activation (softmax, sigmoid, identity)
+    h1: np.ndarray  # (B, D_in + 1) input h^(l−1) with its appended 1 (eq. 11)
+    z: np.ndarray  # (B, D_out) z^(l) = W^(l)ᵀ h^(l−1) (eq. 3)
+    o: np.ndarray  # (B, D_out) o = φ(z) (or the output activation)
+    do: np.ndarray  # (B, D_out) o' = dφ/dz (eq. 5 ②); for softmax, the diagonal o (1 − o) of its Jacobian
+    grad_o: np.ndarray  # (B, D_out) ∇_o J (eq. 5 ①, 8); for hidden layers ∂J/∂h^(l) = δ^(l+1) W^(l+1)[:-1]ᵀ
+    delta: np.ndarray  # (B, D_out) δ^(l) = ∂J/∂z^(l) (eq. 7–8 and the hidden-layer recursion)
+    W: np.ndarray  # (D_in + 1, D_out) before the update, biases in the last row (eq. 11)
+    grad_W: np.ndarray  # (D_in + 1, D_out) ∇_W J = Σ_rows h δᵀ (eq. 9); last row Σ δ (eq. 12)
+    update: np.ndarray  # −μ ∇_W J (eq. 10)
+
+    @property
+    def W_next(self) -> np.ndarray:
+        """W ← W − μ h δᵀ (eq. 10)."""
+        return self.W + self.update
+
+    @property
+    def per_sample_grad_W(self) -> np.ndarray:
+        """(B, D_in + 1, D_out): h_i δ_iᵀ for each row i; their sum is grad_W (what a mini-batch uses)."""
+        return self.h1[:, :, None] * self.delta[:, None, :]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One forward + backward + update of the inspected rows."""
+
+    layers: tuple[LayerTrace, ...]
+    loss: float  # J of eq. 1 as the mean over the inspected rows
+    output: str
+    lr: float
+    target: np.ndarray
+
+    def chain_rule(self, i: int, j: int, sample: int = 0) -> dict[str, float | np.ndarray]:
+        """Eq. 5 for output weight w_ij and one row: ① dJ/do, ② do/dz_j, ③ h_i, and their product.
+
+        For an elementwise output ① and ② are numbers and δ_j = ① · ②. For softmax o_j depends on every
+        z_k, so ① is the vector ∇_o J, ② the column ∂o/∂z_j of the Jacobian, and δ_j = ① · ②.
+        The returned 'gradient' is this row's contribution h_i δ_j, to be compared with 'grad_W_row'.
+        """
+        out = self.layers[-1]
+        h_i = float(out.h1[sample, i])
+        if self.output == "softmax":
+            o = out.o[sample]
+            dJ_do = out.grad_o[sample]
+            do_dz = o * ((np.arange(len(o)) == j) - o[j])  # ∂o_k/∂z_j = o_k (δ_kj − o_j)
+            delta_j = float(dJ_do @ do_dz)
+        else:
+            dJ_do, do_dz = float(out.grad_o[sample, j]), float(out.do[sample, j])
+            delta_j = dJ_do * do_dz
+        return {"dJ_do": dJ_do, "do_dz": do_dz, "h_i": h_i, "delta_j": delta_j, "product": delta_j * h_i,
+                "grad_W_row": float(out.h1[sample, i] * out.delta[sample, j])}
+
+
+def _np(t: Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy().copy()
+
+
+def _loss_grad_o(output: str, o: Tensor, target: Tensor) -> Tensor:
+    """∇_o J of the output's loss (eq. 8 ①), as the mean over the rows."""
+    if output == "softmax":
+        return bp.nll_grad(o, target)
+    if output == "sigmoid":
+        return bp.bernoulli_nll_grad(o, target)
+    return bp.mse_grad(o, target)
+
+
+def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x: Tensor, target: Tensor,
+          lr: float = 0.1) -> Trace:
+    """Forward, backward and update for the rows of x, keeping every intermediate (no autograd graph)."""
+    weights = [W.detach() for W in weights]
+    with torch.no_grad():
+        h1s, os, z_L = bp.forward_pass(x.to(weights[0]), weights, activations)
+        delta_L = bp.LOSSES[output][1](z_L, target)
+        deltas: list[Tensor] = []
+        grads, _ = bp.backward_pass(h1s, os, weights, activations, delta_L, deltas=deltas)
+        deltas.reverse()
+        o_L = bp.output(output, z_L)
+        loss = float(bp.LOSSES[output][0](z_L, target))
+        layers = []
+        L = len(weights)
+        for l in range(L):
+            W, h1, delta = weights[l], h1s[l], deltas[l]
+            z = bp.linear(h1, W)
+            if l < L - 1:
+                o = os[l]
+                do = bp.ACTIVATIONS[activations[l]].dphi(o)
+                grad_o = bp.grad_h(deltas[l + 1], weights[l + 1])
+                name = activations[l]
+            else:
+                o = o_L
+                do = o * (1 - o) if output in ("softmax", "sigmoid") else torch.ones_like(o)
+                grad_o = _loss_grad_o(output, o, target)
+                name = output
+            layers.append(LayerTrace(l + 1, name, _np(h1), _np(z), _np(o), _np(do), _np(grad_o), _np(delta),
+                                     _np(W), _np(grads[l]), _np(-lr * grads[l])))
+    return Trace(tuple(layers), loss, output, float(lr), target.detach().cpu().numpy().copy())
+
+
+@dataclass(frozen=True)
+class Check:
+    """Hand-derived gradients against torch autograd and a central finite-difference estimate."""
+
+    autograd_error: float  # max |ours − autograd| over every ∇_W entry
+    finite_difference_error: float  # max |ours − finite differences| over every ∇_W entry
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return max(self.autograd_error, self.finite_difference_error) <= self.tolerance
+
+
+def check(weights: Sequence[Tensor], activations: Sequence[str], output: str, x: Tensor, target: Tensor,
+          eps: float | None = None, tolerance: float | None = None) -> Check:
+    """Compare trace's ∇_W with autograd on torch.nn-style ops and with (J(W + ε) − J(W − ε)) / 2ε."""
+    Ws = [W.detach() for W in weights]
+    ours = [torch.as_tensor(lt.grad_W) for lt in trace(Ws, activations, output, x, target).layers]
+    dtype = Ws[0].dtype
+    eps = eps if eps is not None else (1e-6 if dtype == torch.float64 else 1e-2)
+    tolerance = tolerance if tolerance is not None else (1e-7 if dtype == torch.float64 else 1e-3)
+    # autograd on plain torch operations (an independent derivation of the same network)
+    leaves = [W.clone().requires_grad_() for W in Ws]
+    h = x.to(Ws[0])
+    for W, name in zip(leaves[:-1], activations, strict=True):
+        h = bp.ACTIVATIONS[name].phi(h @ W[:-1] + W[-1])
+    z = h @ leaves[-1][:-1] + leaves[-1][-1]
+    loss_fn = {"softmax": torch.nn.functional.cross_entropy,
+               "sigmoid": torch.nn.functional.binary_cross_entropy_with_logits,
+               "identity": torch.nn.functional.mse_loss}[output]
+    auto = torch.autograd.grad(loss_fn(z, target), leaves)
+    ag_err = max(float((a.to(torch.float64) - o).abs().max()) for a, o in zip(auto, ours, strict=True))
+    # central finite differences, in float64 on a copy of the weights
+    W64 = [W.to(torch.float64).clone() for W in Ws]
+    x64 = x.to(torch.float64)
+    t64 = target if target.dtype == torch.long else target.to(torch.float64)
+
+    def J() -> float:
+        with torch.no_grad():
+            return float(bp.LOSSES[output][0](bp.forward_pass(x64, W64, activations)[2], t64))
+
+    fd_err = 0.0
+    for W, g in zip(W64, ours, strict=True):
+        flat = W.view(-1)
+        for k in range(flat.numel()):
+            keep = float(flat[k])
+            flat[k] = keep + eps
+            up = J()
+            flat[k] = keep - eps
+            down = J()
+            flat[k] = keep
+            fd_err = max(fd_err, abs((up - down) / (2 * eps) - float(g.view(-1)[k])))
+    return Check(ag_err, fd_err, tolerance)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A network evaluated over a grid of the input plane (the first two inputs; others held at 0)."""
+
+    xs: np.ndarray  # (nx,)
+    ys: np.ndarray  # (ny,) — (1,) for 1-D inputs
+    output: np.ndarray  # (ny, nx, K): class probabilities (sigmoid: K = 1, P(class 1)) or regression values
+    hidden: list[np.ndarray]  # per hidden layer, (n_neurons, ny, nx) neuron outputs o = φ(z)
+
+
+def field(weights: Sequence[Tensor], activations: Sequence[str], output: str,
+          extent: tuple[float, float, float, float], resolution: int = 100) -> Field:
+    """Evaluate the network on a resolution × resolution grid over extent = (x0, x1, y0, y1)."""
+    W0 = weights[0].detach()
+    d_in = W0.shape[0] - 1
+    x0, x1, y0, y1 = extent
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution) if d_in >= 2 else np.zeros(1)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.zeros((gx.size, d_in))
+    grid[:, 0] = gx.ravel()
+    if d_in >= 2:
+        grid[:, 1] = gy.ravel()
+    with torch.no_grad():
+        Ws = [W.detach() for W in weights]
+        _, os, z = bp.forward_pass(torch.as_tensor(grid, dtype=W0.dtype, device=W0.device), Ws, activations)
+        out = bp.output(output, z)
+    shape = (len(ys), len(xs))
+    return Field(xs, ys, _np(out).reshape(*shape, -1),
+                 [_np(o).T.reshape(-1, *shape) for o in os])
