@@ -27,14 +27,31 @@ def augment(h: Tensor) -> Tensor:
     return F.pad(h, (0, 1), value=1.0)
 
 
-def linear(h1: Tensor, W: Tensor) -> Tensor:
-    """z = [h, 1] W (eq. 3, 11) for an augmented input h1 = [h, 1]."""
-    return h1 @ W
+def augment_pays(weights: Sequence[Tensor], widest: int = 64) -> bool:
+    """Whether to carry [h, 1] through the network: for narrow layers one matmul per z and per ∇_W saves
+    more Python-level operations than the copy costs; for wide layers the copy and the odd row length
+    (D + 1) slow the matrix products down, so z = h W[:-1] + W[-1] is used instead (measured in
+    benchmarks/bench_trainer.py)."""
+    return max(max(W.shape) for W in weights) <= widest
 
 
-def grad_W(h1: Tensor, delta: Tensor, out: Tensor | None = None) -> Tensor:
-    """∇_W J = Σ_batch h δᵀ = [h, 1]ᵀ δ (eq. 9); its last row, Σ_batch δ, is ∇_b J (eq. 12)."""
-    return torch.mm(h1.mT, delta, out=out)
+def linear(h: Tensor, W: Tensor) -> Tensor:
+    """z = [h, 1] W (eq. 3, 11); h may already carry its appended 1."""
+    return h @ W if h.shape[-1] == W.shape[0] else torch.addmm(W[-1], h, W[:-1])
+
+
+def grad_W(h: Tensor, delta: Tensor, out: Tensor | None = None, augmented: bool = True) -> Tensor:
+    """∇_W J = Σ_batch h δᵀ = [h, 1]ᵀ δ (eq. 9); its last row, Σ_batch δ, is ∇_b J (eq. 12).
+
+    With `augmented` h already carries its 1 and this is one matmul; otherwise the rows are written apart.
+    """
+    if augmented:
+        return torch.mm(h.mT, delta, out=out)
+    if out is None:
+        out = delta.new_empty(h.shape[-1] + 1, delta.shape[-1])
+    torch.mm(h.mT, delta, out=out[:-1])
+    torch.sum(delta, 0, out=out[-1])
+    return out
 
 
 def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> None:
@@ -199,20 +216,21 @@ def output(name: str, z: Tensor) -> Tensor:
 
 
 def forward_pass(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str]) -> tuple[list, list, Tensor]:
-    """Run the network. Returns ([h^(0), …, h^(L−1)] each augmented with its 1 (eq. 11), the hidden
-    outputs [o^(1), …, o^(L−1)], and the logits z^(L)). `x` may already be augmented ([x, 1])."""
-    h1 = x if x.shape[-1] == weights[0].shape[0] else augment(x)
-    h1s, os = [h1], []
+    """Run the network. Returns the layer inputs [h^(0), …, h^(L−1)], the hidden outputs
+    [o^(1), …, o^(L−1)] and the logits z^(L). If x comes augmented ([x, 1], see `augment` and
+    `augment_pays`) every layer input keeps its appended 1 (eq. 11); otherwise none does."""
+    keep_one = x.shape[-1] == weights[0].shape[0]
+    h, hs, os = x, [x], []
     for W, name in zip(weights[:-1], activations, strict=True):
-        o = ACTIVATIONS[name].phi_(linear(h1, W))
-        h1 = augment(o)
-        h1s.append(h1)
+        o = ACTIVATIONS[name].phi_(linear(h, W))
+        h = augment(o) if keep_one else o
+        hs.append(h)
         os.append(o)
-    return h1s, os, linear(h1, weights[-1])
+    return hs, os, linear(h, weights[-1])
 
 
 def backward_pass(
-    h1s: Sequence[Tensor],
+    hs: Sequence[Tensor],
     os: Sequence[Tensor],
     weights: Sequence[Tensor],
     activations: Sequence[str],
@@ -225,7 +243,7 @@ def backward_pass(
 ) -> tuple[list[Tensor | None], Tensor | None]:
     """Backpropagate δ^(L) through the network: ∇_W J per layer and, when asked, ∂J/∂x.
 
-    `h1s`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `out[l]` is a buffer to
+    `hs`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `out[l]` is a buffer to
     write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
     """
     grads: list[Tensor | None] = [None] * len(weights)
@@ -234,7 +252,8 @@ def backward_pass(
             deltas.append(delta)
         if want is None or want[l]:
             # eq. 9, 12: ∇_W J = [h, 1]ᵀ δ
-            grads[l] = grad_W(h1s[l], delta, None if out is None else out[l])
+            grads[l] = grad_W(hs[l], delta, None if out is None else out[l],
+                              augmented=hs[l].shape[-1] == weights[l].shape[0])
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))

@@ -228,7 +228,7 @@ class MLPFunction(Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, activations: tuple[str, ...], *weights: Tensor) -> Tensor:
-        ctx.h1s, ctx.os, z = bp.forward_pass(x, weights, activations)
+        ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if bp.augment_pays(weights) else x, weights, activations)
         ctx.activations, ctx.weights = activations, weights
         ctx.versions = [W._version for W in weights]
         ctx.set_materialize_grads(False)
@@ -242,7 +242,7 @@ class MLPFunction(Function):
             return (None, None) + (None,) * len(ctx.weights)
         # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
         grads, dx = bp.backward_pass(
-            ctx.h1s, ctx.os, ctx.weights, ctx.activations, delta,
+            ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
             want=ctx.needs_input_grad[2:], need_input_grad=ctx.needs_input_grad[0],
         )
         return (dx, None, *grads)

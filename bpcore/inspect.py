@@ -104,7 +104,7 @@ def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
     """Forward, backward and update for the rows of x, keeping every intermediate (no autograd graph)."""
     weights = [W.detach() for W in weights]
     with torch.no_grad():
-        h1s, os, z_L = bp.forward_pass(x.to(weights[0]), weights, activations)
+        h1s, os, z_L = bp.forward_pass(bp.augment(x.to(weights[0])), weights, activations)  # eq. 11 shown
         delta_L = bp.LOSSES[output][1](z_L, target)
         deltas: list[Tensor] = []
         grads, _ = bp.backward_pass(h1s, os, weights, activations, delta_L, deltas=deltas)

@@ -33,6 +33,7 @@ class FlatNetwork:
         self._delta_L = bp.LOSSES[self.output][1]
         self._loss = bp.LOSSES[self.output][0]
         self.dtype, self.device = ref.dtype, ref.device
+        self.augmented = bp.augment_pays(self.weights)
         # bias rows are not penalised by L2: 1 on weight rows, 0 on the bias row of every layer
         self.weight_mask = torch.cat([
             torch.cat([torch.ones(s[0] - 1, s[1]), torch.zeros(1, s[1])]).reshape(-1) for s in shapes
@@ -42,16 +43,20 @@ class FlatNetwork:
     def n_layers(self) -> int:
         return len(self.weights)
 
-    def step(self, x1: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
-        """Write ∇_W J for one mini-batch into flat_grad (x1 already augmented with its 1, eq. 11)."""
-        h1s, os, z = bp.forward_pass(x1, self.weights, self.activations)
+    def prepare(self, x: Tensor) -> Tensor:
+        """Inputs as the step wants them, made once per data set: [x, 1] (eq. 11) when that pays."""
+        return bp.augment(x) if self.augmented else x.contiguous()
+
+    def step(self, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
+        """Write ∇_W J for one mini-batch of prepared inputs into flat_grad."""
+        hs, os, z = bp.forward_pass(inputs, self.weights, self.activations)
         # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
-        bp.backward_pass(h1s, os, self.weights, self.activations, self._delta_L(z, target),
+        bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target),
                          out=self.grads, deltas=deltas)
 
-    def logits(self, x1: Tensor) -> Tensor:
-        """z^(L) for (augmented) inputs, no graph."""
-        return bp.forward_pass(x1, self.weights, self.activations)[2]
+    def logits(self, inputs: Tensor) -> Tensor:
+        """z^(L) for inputs (prepared or plain), no graph."""
+        return bp.forward_pass(inputs, self.weights, self.activations)[2]
 
     def loss(self, z: Tensor, target: Tensor) -> Tensor:
         """The output's loss J (mean over the batch) for logits z."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,18 +60,26 @@ def resolve_device(name: str) -> torch.device:
 
 @dataclass(frozen=True)
 class Part:
-    """One split part on the device: augmented inputs [X, 1] (eq. 11) and targets in the loss's form."""
+    """One split part on the device: inputs x, the same inputs as the step wants them (`inputs`, with the
+    appended 1 of eq. 11 when that pays) and targets in the loss's form."""
 
-    x1: Tensor
+    x: Tensor
+    inputs: Tensor
     target: Tensor
 
+    @property
+    def x1(self) -> Tensor:
+        """[x, 1] (eq. 11)."""
+        return self.inputs if self.inputs is not self.x else bp.augment(self.x)
+
     def __len__(self) -> int:
-        return self.x1.shape[0]
+        return self.x.shape[0]
 
 
-def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype) -> Part:
+def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype,
+            prepare: Callable[[Tensor], Tensor]) -> Part:
     """Tensors for one part of the split; targets are class ids, a float column or float targets."""
-    x1 = bp.augment(torch.as_tensor(np.ascontiguousarray(ds.X), dtype=dtype, device=device))
+    x = torch.as_tensor(np.ascontiguousarray(ds.X), dtype=dtype, device=device)
     y = torch.as_tensor(ds.y, device=device)
     if output == "softmax":
         target = y.long()
@@ -78,7 +87,7 @@ def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype) 
         target = y.to(dtype).reshape(-1, 1)
     else:
         target = y.to(dtype).reshape(len(ds), -1)
-    return Part(x1, target)
+    return Part(x, prepare(x), target)
 
 
 def build_model(exp: Experiment, ds: Dataset, output: str, device: torch.device, dtype: torch.dtype) -> MLP:

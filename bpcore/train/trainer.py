@@ -74,8 +74,8 @@ class Trainer:
             model = setup.build_model(exp, self.dataset, self.output, self.device, self.dtype)
         self.net = FlatNetwork(model)
         self.model = model
-        self.parts = {name: setup.to_part(getattr(self.split, name), self.output, self.device, self.dtype)
-                      for name in ("train", "val", "test")}
+        self.parts = {name: setup.to_part(getattr(self.split, name), self.output, self.device, self.dtype,
+                                          self.net.prepare) for name in ("train", "val", "test")}
         if len(self.parts["train"]) == 0:
             raise ConfigError("data.split leaves no training rows")
         self.optimizer = self._make_optimizer()
@@ -166,7 +166,7 @@ class Trainer:
             group["lr"] = lr
         train = self.parts["train"]
         perm = torch.randperm(len(train), generator=self._shuffle).to(self.device)
-        x1, target = train.x1[perm], train.target[perm]
+        inputs, target = train.inputs[perm], train.target[perm]
         start = self.net.flat.clone()
         opt_state = self._optimizer_state()
         t0 = time.perf_counter()
@@ -181,7 +181,7 @@ class Trainer:
                     if self._stop:
                         break
                 last = i + self.batch_size >= len(train)
-                self.net.step(x1[i:i + self.batch_size], target[i:i + self.batch_size], deltas if last else None)
+                self.net.step(inputs[i:i + self.batch_size], target[i:i + self.batch_size], deltas if last else None)
                 self._update(lr, tr)
                 steps += 1
         self.elapsed += time.perf_counter() - t0
@@ -222,7 +222,7 @@ class Trainer:
         if len(p) == 0:
             return {"loss": math.nan, "score": math.nan}
         with torch.no_grad():
-            z = self.net.logits(p.x1)
+            z = self.net.logits(p.inputs)
             loss = float(self.net.loss(z, p.target))
             if self.task == "classification":
                 score = metrics.accuracy(z, p.target)
@@ -236,7 +236,7 @@ class Trainer:
         if self.task != "classification" or len(p) == 0:
             return np.zeros((0, 0), dtype=np.int64)
         with torch.no_grad():
-            return metrics.confusion_matrix(self.net.logits(p.x1), p.target, self.dataset.n_classes).numpy()
+            return metrics.confusion_matrix(self.net.logits(p.inputs), p.target, self.dataset.n_classes).numpy()
 
     # ------------------------------------------------------------------------------------------ private
     def _make_optimizer(self) -> torch.optim.Optimizer | None:
@@ -317,15 +317,15 @@ class Trainer:
             self.optimizer.state[self.net.param].update({k: v.clone() if torch.is_tensor(v) else v
                                                           for k, v in opt_state.items()})
         train = self.parts["train"]
-        x1, target = train.x1[perm], train.target[perm]
+        inputs, target = train.inputs[perm], train.target[perm]
         first_step = self.step_count - math.ceil(len(train) / self.batch_size)
         bad = None
         with torch.no_grad():
             for k, i in enumerate(range(0, len(train), self.batch_size)):
                 before = self.net.flat.clone()
-                self.net.step(x1[i:i + self.batch_size], target[i:i + self.batch_size])
+                self.net.step(inputs[i:i + self.batch_size], target[i:i + self.batch_size])
                 self._update(lr, tr)
-                z = self.net.logits(x1[i:i + self.batch_size])
+                z = self.net.logits(inputs[i:i + self.batch_size])
                 if not (bool(torch.isfinite(self.net.flat).all()) and
                         math.isfinite(float(self.net.loss(z, target[i:i + self.batch_size])))):
                     self.net.flat.copy_(before)
