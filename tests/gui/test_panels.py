@@ -1,0 +1,478 @@
+"""Settings panels (bpgui.panels): real widgets driven by clicks and values, checked by the specs they emit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QMessageBox,
+    QSlider,
+    QWidget,
+)
+
+from bpcore.config import OUTPUT_CHOICES, DataSpec, ModelSpec
+from bpcore.errors import ConfigError
+from bpgui.panels import ArchitectureEditor, CsvImportDialog, DataPanel
+from bpgui.panels.data_panel import THROTTLE_MS
+from bpgui.panels.output_choice import OUTPUT_LABELS, OUTPUT_TIPS
+
+# helpers ------------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Collects the payloads of a signal."""
+
+    def __init__(self, signal) -> None:
+        self.items: list = []
+        signal.connect(self.items.append)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def last(self):
+        return self.items[-1]
+
+
+def child(parent: QWidget, cls: type, name: str):
+    w = parent.findChild(cls, name)
+    assert w is not None, f"no {cls.__name__} named {name!r}"
+    return w
+
+
+def assert_described(root: QWidget) -> None:
+    """Every control (buttons, spin boxes, combos, sliders) has an objectName, accessibleName and tooltip."""
+    controls = [w for cls in (QAbstractButton, QAbstractSpinBox, QComboBox, QSlider) for w in root.findChildren(cls)]
+    assert controls
+    for w in controls:
+        if isinstance(w.parent(), QComboBox) or w.objectName().startswith("qt_"):
+            continue  # Qt's own parts of a combo box or table
+        assert w.objectName(), f"{type(w).__name__} {w!r} has no objectName"
+        assert w.accessibleName(), f"{w.objectName()} has no accessibleName"
+        assert w.toolTip(), f"{w.objectName()} has no tooltip"
+
+
+def select_source(panel: DataPanel, source: str) -> None:
+    combo = child(panel, QComboBox, "dataSource")
+    row = combo.findData(source, Qt.ItemDataRole.UserRole)
+    assert row >= 0, source
+    combo.setCurrentIndex(row)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> Path:
+    rows = ["x1,x2,cls"] + [f"{i * 0.5:.1f},{(i * 7) % 11 - 5.0:.1f},{i % 2}" for i in range(30)]
+    return write(tmp_path / "points.csv", "\n".join(rows) + "\n")
+
+
+@pytest.fixture
+def ragged_csv(tmp_path: Path) -> Path:
+    return write(tmp_path / "ragged.csv", "a,b,y\n1,2,0\n3,4,1\n5,6\n7,8,1\n")
+
+
+@pytest.fixture
+def critical(monkeypatch) -> list[tuple[str, str]]:
+    """Replace QMessageBox.critical with a recorder of (title, text)."""
+    shown: list[tuple[str, str]] = []
+
+    def fake(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", fake)
+    return shown
+
+
+# architecture editor -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def arch(qtbot) -> ArchitectureEditor:
+    editor = ArchitectureEditor()
+    qtbot.addWidget(editor)
+    editor.resize(380, 440)
+    editor.show()
+    return editor
+
+
+def test_arch_build_two_layer_net_with_per_layer_activations(qtbot, arch):
+    arch.set_spec(ModelSpec(hidden=(8,), activation="tanh"))
+    got = Recorder(arch.architectureChanged)
+    qtbot.mouseClick(child(arch, QAbstractButton, "archAddLayer"), Qt.MouseButton.LeftButton)
+    assert got.last == ModelSpec(hidden=(8, 8), activation="tanh")
+    child(arch, QAbstractSpinBox, "archNeurons2").setValue(16)
+    assert got.last == ModelSpec(hidden=(8, 16), activation="tanh")
+    acts = child(arch, QComboBox, "archActivation1")
+    acts.setCurrentIndex(acts.findData("relu"))
+    assert got.last == ModelSpec(hidden=(8, 16), activation=("relu", "tanh"))
+    child(arch, QAbstractSpinBox, "archInitSeed").setValue(7)
+    assert got.last.init_seed == 7
+    assert len(got) == 4
+    assert arch.spec() == got.last
+    arch.set_data_info(2, "classification", 2)
+    assert arch.shape_text() == "2 → 8 → 16 → 2"
+    assert "softmax + cross-entropy" in arch.resolved_text()
+
+
+def test_arch_remove_layers_down_to_zero(qtbot, arch):
+    arch.set_spec(ModelSpec(hidden=(8, 4), activation="relu"))
+    arch.set_data_info(4, "classification", 3)
+    assert arch.shape_text() == "4 → 8 → 4 → 3"
+    got = Recorder(arch.architectureChanged)
+    remove = child(arch, QAbstractButton, "archRemoveLayer")
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    assert got.last.hidden == (8,)  # no row selected: the last layer goes
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    assert got.last == ModelSpec(hidden=(), activation="relu")
+    assert arch.shape_text() == "4 → 3"
+    assert not remove.isEnabled()
+    assert child(arch, QWidget, "archNoHidden").isVisible()
+    assert not child(arch, QWidget, "archLayers").isVisible()
+    arch.remove_layer()  # nothing left: no-op, no signal
+    assert len(got) == 2
+    qtbot.mouseClick(child(arch, QAbstractButton, "archAddLayer"), Qt.MouseButton.LeftButton)
+    assert got.last == ModelSpec(hidden=(8,), activation="relu")  # a new first layer keeps the activation
+
+
+def test_arch_remove_selected_layer(qtbot, arch):
+    arch.set_spec(ModelSpec(hidden=(5, 6, 7), activation=("relu", "tanh", "sigmoid")))
+    got = Recorder(arch.architectureChanged)
+    spin = child(arch, QAbstractSpinBox, "archNeurons2")
+    QTest.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)  # focusing a row selects it
+    qtbot.mouseClick(child(arch, QAbstractButton, "archRemoveLayer"), Qt.MouseButton.LeftButton)
+    assert got.last == ModelSpec(hidden=(5, 7), activation=("relu", "sigmoid"))
+    # rows are renumbered: the former third layer is now layer 2
+    assert child(arch, QAbstractSpinBox, "archNeurons2").value() == 7
+    assert arch.findChild(QAbstractSpinBox, "archNeurons3") is None
+
+
+def test_arch_output_override_and_what_auto_means(qtbot, arch):
+    arch.set_data_info(4, "classification", 3)
+    assert "softmax + cross-entropy (auto) · 3 classes" in arch.resolved_text()
+    got = Recorder(arch.architectureChanged)
+    out = child(arch, QComboBox, "archOutput")
+    out.setCurrentIndex(out.findData("sigmoid"))
+    assert got.last.output == "sigmoid"
+    assert "needs 2 classes" in arch.resolved_text()  # the engine's own rule, shown inline
+    assert arch.shape_text().endswith("→ ?")
+    arch.set_data_info(2, "classification", 2)
+    assert arch.shape_text() == "2 → 8 → 8 → 1"
+    out.setCurrentIndex(out.findData("identity"))
+    assert got.last == ModelSpec(output="identity")
+    arch.set_data_info(1, "regression", 0)
+    assert arch.shape_text() == "1 → 8 → 8 → 1"
+    assert "identity + MSE" in arch.resolved_text()
+    assert "eq. 1" in OUTPUT_TIPS["softmax"] and "eq. 8" in OUTPUT_TIPS["softmax"]
+    assert out.itemData(out.findData("softmax"), Qt.ItemDataRole.ToolTipRole) == OUTPUT_TIPS["softmax"]
+
+
+def test_arch_set_spec_is_silent_and_round_trips(qtbot, arch):
+    got = Recorder(arch.architectureChanged)
+    spec = ModelSpec(hidden=(3, 1024, 1), activation=("softplus", "leaky_relu", "identity"), output="softmax",
+                     init_seed=42)
+    arch.set_spec(spec)
+    assert arch.spec() == spec
+    arch.set_spec(ModelSpec(hidden=(), activation="sigmoid"))
+    assert arch.spec() == ModelSpec(hidden=(), activation="sigmoid")
+    assert len(got) == 0
+
+
+def test_arch_neurons_are_limited_to_1_to_1024(arch):
+    arch.set_spec(ModelSpec(hidden=(4,)))
+    spin = child(arch, QAbstractSpinBox, "archNeurons1")
+    spin.setValue(5000)
+    assert arch.spec().hidden == (1024,)
+    spin.setValue(0)
+    assert arch.spec().hidden == (1,)
+
+
+def test_arch_controls_are_described(arch):
+    assert tuple(OUTPUT_LABELS) == OUTPUT_CHOICES
+    assert_described(arch)
+
+
+# data panel ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def panel(qtbot) -> DataPanel:
+    p = DataPanel()
+    qtbot.addWidget(p)
+    p.resize(380, 440)
+    p.show()
+    return p
+
+
+def test_data_switching_source_emits_the_spec(qtbot, panel):
+    assert panel.spec() == DataSpec()
+    with qtbot.waitSignal(panel.datasetChanged, timeout=1000) as blocker:
+        select_source(panel, "moons")
+    assert blocker.args[0] == DataSpec(source="moons")
+    assert panel.summary() == "moons · 400 samples · 2 features · 2 classes"
+    with qtbot.waitSignal(panel.datasetChanged, timeout=1000) as blocker:
+        select_source(panel, "sine")
+    assert blocker.args[0].source == "sine"
+    assert panel.summary() == "sine · 400 samples · 1 feature · regression"
+
+
+def test_data_toy_controls_disabled_for_real_sets(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    select_source(panel, "iris")
+    assert got.last == DataSpec(source="iris")
+    for name in ("dataNoiseSlider", "dataNoise", "dataSamples"):
+        assert not child(panel, QWidget, name).isEnabled(), name
+    for name in ("dataSeed", "dataSplitTrain", "dataStandardise"):
+        assert child(panel, QWidget, name).isEnabled(), name
+    assert panel.summary() == "iris · 150 samples · 4 features · 3 classes"
+    select_source(panel, "circles")
+    assert child(panel, QWidget, "dataNoiseSlider").isEnabled()
+
+
+def test_data_group_headings_are_not_selectable(panel):
+    combo = child(panel, QComboBox, "dataSource")
+    model = combo.model()
+    headings = [r for r in range(combo.count()) if combo.itemData(r, Qt.ItemDataRole.UserRole) is None]
+    assert [combo.itemText(r) for r in headings] == ["Toy sets (generated)", "Real data sets (bundled)"]
+    for r in headings:
+        assert not model.flags(model.index(r, 0)) & Qt.ItemFlag.ItemIsSelectable
+    assert combo.itemText(combo.findData("breast_cancer", Qt.ItemDataRole.UserRole)) == "Breast cancer"
+
+
+def test_data_bad_ratios_show_an_error_and_emit_nothing(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    train = child(panel, QAbstractSpinBox, "dataSplitTrain")
+    test = child(panel, QAbstractSpinBox, "dataSplitTest")
+    error = child(panel, QWidget, "dataSplitError")
+    train.setValue(80.0)
+    qtbot.wait(3 * THROTTLE_MS)
+    assert error.isVisible() and "add up to 110 %, not 100 %" in error.text()
+    assert panel.error() == error.text()
+    assert len(got) == 0
+    with pytest.raises(ConfigError, match="100 %"):
+        panel.spec()
+    select_source(panel, "wine")  # the summary follows the source even while the split is invalid
+    assert panel.summary() == "wine · 178 samples · 13 features · 3 classes"
+    assert len(got) == 0
+    test.setValue(5.0)
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=1000)
+    assert not error.isVisible()
+    assert got.last.source == "wine"
+    assert got.last.split == pytest.approx((0.8, 0.15, 0.05))
+    train.setValue(0.0)
+    child(panel, QAbstractSpinBox, "dataSplitVal").setValue(95.0)
+    qtbot.wait(3 * THROTTLE_MS)
+    assert error.text() == "Train must be more than 0 %."
+    assert len(got) == 1
+
+
+def test_data_validation_may_be_zero(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    child(panel, QAbstractSpinBox, "dataSplitVal").setValue(0.0)
+    child(panel, QAbstractSpinBox, "dataSplitTest").setValue(30.0)
+    qtbot.waitUntil(lambda: len(got) >= 1, timeout=1000)
+    assert got.last.split == pytest.approx((0.7, 0.0, 0.3))
+
+
+def test_data_noise_slider_is_throttled(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    slider = child(panel, QSlider, "dataNoiseSlider")
+    for step in range(11, 61):  # 50 changes at once, as a fast drag
+        slider.setValue(step)
+    qtbot.wait(3 * THROTTLE_MS)
+    assert 1 <= len(got) <= 2
+    assert got.last.noise == pytest.approx(0.60)
+    assert child(panel, QAbstractSpinBox, "dataNoise").value() == pytest.approx(0.60)
+
+
+def test_data_long_drag_emits_every_interval_and_at_release(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    slider = child(panel, QSlider, "dataNoiseSlider")
+    slider.setSliderDown(True)
+    start = time.monotonic()
+    for step in range(0, 60):
+        slider.setValue(step)
+        qtbot.wait(10)
+    elapsed_ms = 1000 * (time.monotonic() - start)
+    during = len(got)
+    slider.setSliderDown(False)  # release: the final value goes out at once
+    assert got.last.noise == pytest.approx(0.59)
+    assert 2 <= during <= elapsed_ms / THROTTLE_MS + 2  # throttled, not held back until the drag ends
+    assert len(got) <= during + 1
+    qtbot.wait(3 * THROTTLE_MS)
+    assert got.last.noise == pytest.approx(0.59)
+
+
+def test_data_set_spec_is_silent_and_round_trips(qtbot, panel, tmp_path):
+    got = Recorder(panel.datasetChanged)
+    spec = DataSpec(source="gaussians", n_samples=1234, noise=0.12345, seed=9, split=(1 / 3, 1 / 3, 1 / 3),
+                    standardise=False)
+    panel.set_spec(spec)
+    assert panel.spec() == spec
+    csv = DataSpec(source=f"csv:{tmp_path / 'x.csv'}", target="y")
+    panel.set_spec(csv)
+    assert panel.spec() == csv
+    assert panel.loaded_dataset() is None  # listed, not read
+    assert "x.csv" in panel.summary()
+    qtbot.wait(3 * THROTTLE_MS)
+    assert len(got) == 0
+    assert not child(panel, QWidget, "dataNoise").isEnabled()
+
+
+def test_data_typing_samples_and_seed_emit(qtbot, panel):
+    got = Recorder(panel.datasetChanged)
+    child(panel, QAbstractSpinBox, "dataSamples").setValue(1000)
+    child(panel, QAbstractSpinBox, "dataSeed").setValue(3)
+    qtbot.waitUntil(lambda: len(got) >= 1, timeout=1000)
+    qtbot.wait(2 * THROTTLE_MS)
+    assert got.last == DataSpec(n_samples=1000, seed=3)
+    assert len(got) == 1  # two quick edits, one emission
+    assert panel.summary() == "spirals · 1000 samples · 2 features · 2 classes"
+    box = child(panel, QAbstractButton, "dataStandardise")
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert got.last.standardise is False  # a click goes out at once
+
+
+# CSV import ----------------------------------------------------------------------------------------------
+
+
+def import_button(dialog: CsvImportDialog) -> QAbstractButton:
+    return dialog.buttons().button(QDialogButtonBox.StandardButton.Ok)
+
+
+def test_csv_dialog_previews_and_honours_the_target(qtbot, panel, good_csv):
+    got = Recorder(panel.datasetChanged)
+    dialog = panel.open_csv(good_csv)
+    assert dialog is not None and dialog.isVisible()
+    model = dialog.preview_model()
+    assert model.rowCount() == 20  # only the first 20 of 30 rows
+    assert model.columnCount() == 3
+    assert [model.headerData(j, Qt.Orientation.Horizontal).split("\n")[0] for j in range(3)] == ["x1", "x2", "cls"]
+    assert model.data(model.index(2, 0)) == "1.0"
+    table = child(dialog, QWidget, "csvPreview")
+    assert table.horizontalHeader().isVisible()
+    target = child(dialog, QComboBox, "csvTarget")
+    assert target.currentText() == "cls"  # default: the last column
+    assert model.target() == 2
+    target.setCurrentIndex(1)
+    assert model.target() == 1
+    task = child(dialog, QComboBox, "csvTask")
+    task.setCurrentIndex(task.findData("regression"))
+    qtbot.mouseClick(import_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2")
+    ds = panel.loaded_dataset()
+    assert ds is not None and ds.task == "regression"
+    assert ds.feature_names == ("x1", "cls") and len(ds) == 30
+    assert panel.summary() == "points.csv · 30 samples · 2 features · regression"
+    assert not child(panel, QWidget, "dataNoise").isEnabled()
+    # the file stays in the source list: switch away and back
+    select_source(panel, "xor")
+    assert panel.loaded_dataset() is None
+    select_source(panel, f"csv:{good_csv}")
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2")
+    assert panel.loaded_dataset() is ds
+
+
+def test_csv_header_click_chooses_the_target(qtbot, good_csv):
+    dialog = CsvImportDialog(good_csv)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    header = child(dialog, QWidget, "csvPreview").horizontalHeader()
+    x = header.sectionViewportPosition(0) + header.sectionSize(0) // 2
+    QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert dialog.target() == "x1"
+    assert dialog.preview_model().target() == 0
+
+
+def test_csv_bad_file_shows_the_row_and_keeps_the_data(qtbot, panel, ragged_csv, critical):
+    panel.set_spec(DataSpec(source="circles", noise=0.2))
+    got = Recorder(panel.datasetChanged)
+    dialog = panel.open_csv(ragged_csv)
+    assert dialog is not None  # the preview reads the rows as they are
+    assert dialog.preview_model().rowCount() == 4
+    qtbot.mouseClick(import_button(dialog), Qt.MouseButton.LeftButton)
+    assert len(critical) == 1
+    title, text = critical[0]
+    assert title == "Cannot import the CSV file"
+    assert "row 4 has 2 fields, expected 3" in text and str(ragged_csv) in text
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted  # stays open to fix
+    qtbot.mouseClick(dialog.buttons().button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert panel.spec() == DataSpec(source="circles", noise=0.2)
+    assert panel.loaded_dataset() is None
+    assert len(got) == 0
+
+
+def test_csv_unreadable_file_reports_without_a_dialog(qtbot, panel, tmp_path, critical):
+    got = Recorder(panel.datasetChanged)
+    assert panel.open_csv(write(tmp_path / "empty.csv", "\n\n")) is None
+    assert panel.open_csv(tmp_path / "missing.csv") is None
+    assert "empty" in critical[0][1] and "not found" in critical[1][1]
+    assert panel.findChild(CsvImportDialog) is None
+    assert len(got) == 0
+
+
+def test_csv_open_button_uses_a_file_dialog(qtbot, panel, good_csv, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(good_csv), "CSV files"))
+    qtbot.mouseClick(child(panel, QAbstractButton, "dataOpenCsv"), Qt.MouseButton.LeftButton)
+    dialog = panel.findChild(CsvImportDialog)
+    assert dialog is not None and dialog.path() == str(good_csv)
+    dialog.reject()
+
+
+def mime_with(path: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
+def test_csv_drop_opens_the_import_dialog(qtbot, panel, good_csv):
+    got = Recorder(panel.datasetChanged)
+    mime = mime_with(good_csv)
+    enter = QDragEnterEvent(QPointF(20, 20).toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(panel, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(panel, drop)
+    assert drop.isAccepted()
+    dialog = panel.findChild(CsvImportDialog)
+    assert dialog is not None and dialog.isVisible() and dialog.path() == str(good_csv)
+    qtbot.mouseClick(import_button(dialog), Qt.MouseButton.LeftButton)
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="cls")
+    assert panel.loaded_dataset().class_names == ("0", "1")
+    assert panel.summary() == "points.csv · 30 samples · 2 features · 2 classes"
+
+
+def test_drag_of_a_non_csv_file_is_refused(panel, tmp_path):
+    mime = mime_with(write(tmp_path / "notes.md", "# hi\n"))
+    enter = QDragEnterEvent(QPointF(20, 20).toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.setAccepted(False)
+    QApplication.sendEvent(panel, enter)
+    assert not enter.isAccepted()
+
+
+def test_data_controls_are_described(qtbot, panel, good_csv):
+    assert_described(panel)
+    dialog = panel.open_csv(good_csv)
+    assert_described(dialog)
+    dialog.reject()
