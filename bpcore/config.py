@@ -192,8 +192,10 @@ class DataSpec(_Section):
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     standardise: bool = True
     target: str | int | None = None
+    task: str = "auto"  # CSV only: auto | classification | regression
 
     def _check(self) -> None:
+        self._choice("task", ("auto", "classification", "regression"))
         known = (*TOY_SOURCES, *BUNDLED_SOURCES)
         if not (self.source in known or (self.source.startswith("csv:") and self.source[4:].strip())):
             self._fail("source", f"one of {', '.join(known)} or 'csv:<path>'")

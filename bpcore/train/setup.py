@@ -19,7 +19,7 @@ from bpcore.nn import MLP
 def load_data(spec: DataSpec) -> Dataset:
     """The data set a DataSpec names: a toy set, a bundled set or `csv:<path>`."""
     if spec.source.startswith("csv:"):
-        return read_csv(spec.source[4:], target=spec.target)
+        return read_csv(spec.source[4:], target=spec.target, task=spec.task)
     return load_dataset(spec.source, n_samples=spec.n_samples, noise=spec.noise, seed=spec.seed)
 
 

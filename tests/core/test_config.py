@@ -106,6 +106,7 @@ OUT_OF_RANGE = [
     ("data", "split", [0.5, 0.6, -0.1], "data.split must be three fractions >= 0"),
     ("data", "split", [0.0, 0.5, 0.5], "data.split must be three fractions with train > 0"),
     ("data", "split", [0.7, 0.2, 0.2], "data.split must be three fractions that sum to 1"),
+    ("data", "task", "ranking", "data.task must be one of auto, classification, regression"),
     ("model", "hidden", [8, 0], "model.hidden must be a list of layer sizes, each >= 1, got \\(8, 0\\)"),
     ("model", "activation", "swish", "model.activation: unknown activation 'swish'"),
     ("model", "activation", ["tanh", "gelu"], "model.activation: unknown activation 'gelu'"),
