@@ -1,0 +1,162 @@
+"""What the inspector shows: each quantity of a bpcore Trace with its symbol, equation and display layout.
+
+No Qt and no maths here: the numbers are bpcore.inspect's arrays; this module only names them, says at
+which stage (forward, backward, update) they are revealed, and lays them out as the lecture writes them
+(inputs h as columns, one per inspected row; per-neuron quantities z, o, o', ∇_o J, δ as rows, so that
+∇_W J = h δᵀ is the column table times the row table, summed over the rows: eq. 9 batched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bpcore.inspect import LayerTrace, Trace
+
+STAGES: tuple[str, ...] = ("forward", "backward", "update")
+# quantity keys (the engine's attribute names) revealed by each stage, in display order
+STAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "forward": ("h1", "z", "o"),
+    "backward": ("grad_o", "do", "delta", "grad_W"),
+    "update": ("update", "W", "W_next"),
+}
+KEYS: tuple[str, ...] = tuple(k for s in STAGES for k in STAGE_KEYS[s])
+MATRIX_KEYS = frozenset({"grad_W", "update", "W", "W_next"})
+STAGE_OF: dict[str, str] = {k: s for s, keys in STAGE_KEYS.items() for k in keys}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What a layer's titles need before any trace exists."""
+
+    l: int  # 1-based
+    L: int  # number of layers
+    activation: str  # φ of a hidden layer or the output activation
+    d_in: int  # inputs without the bias
+    d_out: int
+
+    @property
+    def is_output(self) -> bool:
+        return self.l == self.L
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One displayed array: `values` in the engine's orientation, `display` as the panel lays it out."""
+
+    key: str
+    stage: str
+    symbol: str
+    values: np.ndarray
+    display: np.ndarray
+    row_labels: tuple[str, ...]
+    col_labels: tuple[str, ...]
+    kind: str  # "column" (h: one column per row), "row" (one row per inspected row) or "matrix" (W-shaped)
+
+
+def layer_infos(weights: Sequence[Tensor], activations: Sequence[str], output: str) -> list[LayerInfo]:
+    """One LayerInfo per weight matrix (D_in + 1, D_out)."""
+    L = len(weights)
+    names = [*activations, output]
+    return [LayerInfo(l + 1, L, names[l], int(W.shape[0]) - 1, int(W.shape[1])) for l, W in enumerate(weights)]
+
+
+def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = False) -> str:
+    """The label of quantity `key` of a layer: its symbol, definition and equation number."""
+    l = info.l
+    softmax = info.is_output and output == "softmax"
+    sigma = "Σ_i " if batch else ""
+    hi = "h_i δ_iᵀ" if batch else "h δᵀ"
+    if key == "h1":
+        return "h^(0) = [x, 1] (eq. 11)" if l == 1 else f"h^({l - 1}) = [o^({l - 1}), 1] (eq. 11)"
+    if key == "z":
+        return f"z^({l}) = W^({l})ᵀ h^({l - 1}) (eq. 3)"
+    if key == "o":
+        if info.is_output:
+            return f"o = {info.activation}(z^({l})) (eq. 3)"
+        return f"o^({l}) = φ(z^({l})), φ = {info.activation}"
+    if key == "do":
+        if not info.is_output:
+            return f"φ'(z^({l})) = o' (eq. 5 ②)"
+        if softmax:
+            return "o' = o (1 − o), diagonal of ∂o/∂z (eq. 5 ②)"
+        return "o' = o (1 − o) (eq. 5 ②)" if info.activation == "sigmoid" else "o' = 1 (eq. 5 ②)"
+    if key == "grad_o":
+        return "∇_o J (eq. 5 ①)" if info.is_output else f"∂J/∂h^({l}) = δ^({l + 1}) W^({l + 1})[:-1]ᵀ"
+    if key == "delta":
+        if softmax:
+            return f"δ^({l}) = (∂o/∂z)ᵀ ∇_o J (eq. 7, softmax)"
+        if info.is_output:
+            return f"δ^({l}) = ∇_o J ⊙ o' (eq. 8)"
+        return f"δ^({l}) = (δ^({l + 1}) W^({l + 1})[:-1]ᵀ) ⊙ φ'(z^({l}))"
+    if key == "grad_W":
+        return f"∇_W J = {sigma}{hi} (eq. 9), bias row = {sigma}δ (eq. 12)"
+    if key == "update":
+        return f"−μ {sigma}{hi} (eq. 10), μ = {lr:g}"
+    if key == "W":
+        return f"W^({l}) before (eq. 11: last row = b)"
+    if key == "W_next":
+        return f"W^({l}) ← W^({l}) − μ {sigma}{hi} (eq. 10)"
+    raise KeyError(key)
+
+
+def _row_labels(n: int) -> tuple[str, ...]:
+    """Input indices i, the last one (the appended 1 / the bias row) labelled b."""
+    return (*(str(i) for i in range(n - 1)), "b")
+
+
+def layer_quantities(trace: Trace, rows: Sequence[int], infos: Sequence[LayerInfo]) -> list[dict[str, Quantity]]:
+    """Every quantity of every layer of `trace`, keyed by the engine's attribute name."""
+    batch = len(rows) > 1
+    samples = tuple(f"#{r}" for r in rows)
+    out = []
+    for lt, info in zip(trace.layers, infos, strict=True):
+        q: dict[str, Quantity] = {}
+        for key in KEYS:
+            values = _values(lt, key)
+            sym = symbol(key, info, trace.output, trace.lr, batch)
+            if key == "h1":
+                q[key] = Quantity(key, "forward", sym, values, values.T, _row_labels(values.shape[1]), samples,
+                                  "column")
+            elif key in MATRIX_KEYS:
+                cols = tuple(str(j) for j in range(values.shape[1]))
+                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, _row_labels(values.shape[0]), cols,
+                                  "matrix")
+            else:
+                cols = tuple(str(j) for j in range(values.shape[1]))
+                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, samples, cols, "row")
+        out.append(q)
+    return out
+
+
+def _values(lt: LayerTrace, key: str) -> np.ndarray:
+    return lt.W_next if key == "W_next" else getattr(lt, key)
+
+
+def batch_sum_error(trace: Trace) -> float:
+    """max over layers of max |Σ_i h_i δ_iᵀ − ∇_W J|: the per-sample outer products add up to the batch gradient."""
+    return max(float(np.abs(lt.per_sample_grad_W.sum(0) - lt.grad_W).max()) for lt in trace.layers)
+
+
+def inputs_tensor(X: np.ndarray, rows: Sequence[int], like: Tensor) -> Tensor:
+    """The inspected rows of X as a tensor with the weights' dtype and device."""
+    return torch.as_tensor(np.asarray(X)[list(rows)], dtype=like.dtype, device=like.device)
+
+
+def targets_tensor(targets: np.ndarray, rows: Sequence[int], output: str, like: Tensor) -> Tensor:
+    """The inspected targets in the loss's form: class ids (softmax), a float column (sigmoid) or floats."""
+    t = np.asarray(targets)[list(rows)]
+    if output == "softmax":
+        return torch.as_tensor(t, dtype=torch.long, device=like.device).reshape(-1)
+    return torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(len(rows), -1)
+
+
+def as_numpy(a: np.ndarray | Tensor) -> np.ndarray:
+    """A numpy view of an array or a (detached, CPU) tensor."""
+    if isinstance(a, Tensor):
+        return a.detach().cpu().numpy()
+    return np.asarray(a)
