@@ -89,6 +89,10 @@ class DecisionView(QWidget):
         self._curve.setData(xs[order], np.asarray(y_fit, dtype=float)[order])
         self._field.setVisible(False)
 
+    def plot_item(self) -> pg.PlotItem:
+        """The PlotItem holding field, curve and points (for pyqtgraph exporters)."""
+        return self._plot
+
     def field_rgb(self) -> np.ndarray | None:
         """The RGB (uint8) image currently drawn as the field, or None."""
         return self._field.image if self._field.isVisible() else None

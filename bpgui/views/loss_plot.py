@@ -45,7 +45,8 @@ class LossPlot(QWidget):
             plot.setClipToView(True)
             plot.getAxis("left").setWidth(56)  # same width keeps the two x-axes aligned
         self._loss.setLabel("left", "loss")
-        self._loss.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on the log axis
+        for plot in (self._loss, self._score):  # no "(x0.001)" on the log axis or on accuracies in [0, 1]
+            plot.getAxis("left").enableAutoSIPrefix(False)
         _style.sparse_log_ticks(self._loss.getAxis("left"))
         self._loss.getAxis("bottom").setStyle(showValues=False)
         self._score.setLabel("bottom", "epoch")
@@ -60,6 +61,9 @@ class LossPlot(QWidget):
             pen = pg.mkPen(colour, width=2)
             self._loss_curves[key] = self._loss.plot(pen=pen, connect="finite")
             self._score_curves[key] = self._score.plot(pen=pen, connect="finite")
+            # names for pyqtgraph's CSV exporter (set after creation: the legend is managed by _sync_legend)
+            self._loss_curves[key].opts["name"] = f"{key}_loss"
+            self._score_curves[key].opts["name"] = f"{key}_accuracy"
 
         marker_pen = pg.mkPen(palette.FOREGROUND, width=1, style=Qt.PenStyle.DashLine)
         self._best_lines = (
@@ -118,6 +122,16 @@ class LossPlot(QWidget):
     def set_score_label(self, label: str) -> None:
         """Name the score axis, e.g. "accuracy" or "R²"."""
         self._score.setLabel("left", label)
+        for key, curve in self._score_curves.items():
+            curve.opts["name"] = f"{key}_{'r2' if label == 'R²' else label}"
+
+    def plot_items(self) -> tuple[pg.PlotItem, pg.PlotItem]:
+        """The loss and the score PlotItem (for pyqtgraph exporters)."""
+        return self._loss, self._score
+
+    def scene(self) -> pg.GraphicsScene:
+        """The graphics scene holding both plots (for image and SVG export)."""
+        return self._glw.scene()
 
     def set_log_scale(self, on: bool) -> None:
         """Switch the loss axis between linear and log10 (non-positive losses are left out)."""

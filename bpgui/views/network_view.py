@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bpgui.views import _style, palette
 
@@ -17,6 +17,7 @@ _ALPHAS = (50, 100, 165, 235)
 _NEURON = 0.6  # neuron diameter, in units of the vertical neuron spacing
 _THUMB = 0.84  # thumbnail side, same units
 _NEUTRAL = (110, 110, 110)
+_DETAIL = 190  # side of the hovered neuron's enlarged output, in pixels
 _HINT = "red = positive w, blue = negative w; thicker = larger |w| (per layer); neuron border = bias"
 
 
@@ -66,16 +67,28 @@ class NetworkDiagram(QWidget):
         self._glw = _style.layout_widget()
         self._vb = self._glw.addViewBox(row=0, col=0)
         self._vb.setAspectLocked(True)
+        self._fit: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._vb.sigResized.connect(self._fit_view)  # the whole network stays in view as the widget resizes
         self._vb.setMenuEnabled(False)
         self._neurons = pg.ScatterPlotItem(pxMode=False, size=_NEURON, symbol="o")
         self._neurons.setZValue(20)
         self._vb.addItem(self._neurons)
-        self._info = self._glw.addLabel(_HINT, row=1, col=0, color=palette.FOREGROUND, size="9pt")
+        # a wrapping QLabel, not a pg.LabelItem: a LabelItem's text sets the minimum width of the whole
+        # diagram, which then overflows (and is clipped by) a narrow dock
+        self._info = QLabel(_HINT)
+        _style.describe(self._info, "networkInfo", "network diagram legend or hovered neuron",
+                        "What the colours mean, or the neuron under the mouse")
+        self._info.setWordWrap(True)
+        self._info.setStyleSheet(f"QLabel {{ color: {palette.FOREGROUND}; background: white; padding: 2px 4px; }}")
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self._detail = _style.plot_widget()
         _style.describe(self._detail, "neuronDetail", "hovered neuron output", "Output of the hovered neuron")
-        self._detail.setFixedWidth(190)
+        # an overlay in the diagram's corner, shown while a neuron with a thumbnail is hovered: it takes no
+        # space from the diagram and lets the mouse through to the neurons under it
+        self._detail.setParent(self._glw)
+        self._detail.setFixedSize(_DETAIL, _DETAIL)
+        self._detail.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         detail = self._detail.getPlotItem()
         detail.hideAxis("left")
         detail.hideAxis("bottom")
@@ -87,10 +100,11 @@ class NetworkDiagram(QWidget):
         detail.addItem(self._detail_image)
         self._detail.setVisible(False)
 
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self._glw, 1)
-        layout.addWidget(self._detail)
+        layout.addWidget(self._info)
 
     # public API ------------------------------------------------------------------------------------------
     def set_architecture(self, sizes: Sequence[int], names: Sequence[str]) -> None:
@@ -117,7 +131,8 @@ class NetworkDiagram(QWidget):
         self._add_thumbnail_items()
         self._neurons.setPen([self._neutral_pen] * int(self._offsets[-1]))
         top, bottom = (rows - 1) / 2 + 1.6, -(rows - 1) / 2 - 1.2
-        self._vb.setRange(xRange=(-1.6, (n_cols - 1) * self._gap + 1.6), yRange=(bottom, top), padding=0)
+        self._fit = ((-3.0, (n_cols - 1) * self._gap + 3.0), (bottom, top))  # room for the column headers
+        self._fit_view()
         self._detail.setVisible(False)
         self._hovered = None
 
@@ -169,7 +184,7 @@ class NetworkDiagram(QWidget):
             self._neurons.setSymbol("s" if any_shown else "o")
             self._neurons.setSize(_THUMB + 0.08 if any_shown else _NEURON)
             self._neurons.setBrush(self._no_fill if any_shown else self._neuron_fill)
-            self._detail.setVisible(any_shown)
+            self._detail.setVisible(any_shown and self._hovered is not None)
             self._thumb_mode = any_shown
         if self._hovered is not None:
             self._show_info(*self._hovered)
@@ -199,7 +214,7 @@ class NetworkDiagram(QWidget):
 
     def info_text(self) -> str:
         """The line under the diagram (hint, or the hovered neuron)."""
-        return self._info.text
+        return self._info.text()
 
     def neuron_position(self, column: int, neuron: int) -> QPointF:
         """Centre of a drawn neuron in view coordinates."""
@@ -209,6 +224,7 @@ class NetworkDiagram(QWidget):
         """Forget the architecture and draw nothing."""
         self._remove_items()
         self._sizes, self._names, self._shown = [], [], []
+        self._fit = None
         self._neurons.clear()
         self._detail.setVisible(False)
         self._info.setText(_HINT)
@@ -275,6 +291,21 @@ class NetworkDiagram(QWidget):
             self._vb.removeItem(item)
         self._texts, self._links, self._edges, self._thumb_items, self._thumb_rects = [], [], [], [], []
 
+    def _fit_view(self, *_args) -> None:
+        if self._fit is not None:
+            self._vb.setRange(xRange=self._fit[0], yRange=self._fit[1], padding=0)
+
+    def _place_detail(self) -> None:
+        self._detail.move(max(0, self._glw.width() - _DETAIL - 4), max(0, self._glw.height() - _DETAIL - 24))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_detail()
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self._detail.setVisible(False)
+
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if not self._sizes or not self._vb.sceneBoundingRect().contains(pos):
             return
@@ -299,3 +330,6 @@ class NetworkDiagram(QWidget):
             self._detail_image.setImage(thumbs[k], autoLevels=False, levels=(-1.0, 1.0))
             self._detail.getPlotItem().setTitle(text.split(", bias")[0], color=palette.FOREGROUND, size="9pt")
             self._detail.getPlotItem().autoRange(padding=0.02)
+            self._place_detail()
+            self._detail.setVisible(True)
+            self._detail.raise_()

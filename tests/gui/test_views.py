@@ -307,7 +307,7 @@ def test_network_diagram_thumbnails_and_hover(qtbot, rng):
     thumbs = hidden_outputs(weights, plane((-2, 2, -2, 2), 24, 24), (24, 24))
     nd.set_thumbnails(thumbs)
     assert nd._thumb_items[1][3].isVisible() and not nd._thumb_items[0][0].isVisible()
-    assert nd._detail.isVisibleTo(nd)
+    assert not nd._detail.isVisibleTo(nd)  # the enlarged output appears on hover only
 
     seen = []
     nd.neuronHovered.connect(lambda c, k: seen.append((c, k)))
@@ -317,6 +317,7 @@ def test_network_diagram_thumbnails_and_hover(qtbot, rng):
     assert seen == [(2, 5)]
     assert nd.info_text() == f"layer 2 (tanh), neuron 5, bias b = {weights[1][-1, 5]:.3g}"
     np.testing.assert_array_equal(nd._detail_image.image, thumbs[1][5])
+    assert nd._detail.isVisibleTo(nd)
 
     # a different architecture rebuilds; thumbnails including the input column are accepted
     nd.set_architecture([2, 4, 1], ["relu", "identity"])

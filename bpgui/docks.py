@@ -1,0 +1,160 @@
+"""The window's panels: every view in a dock (data, architecture, curves, weights, gradients, confusion,
+criteria) around the decision regions in the middle, with the first-start arrangement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from bpgui.status import DivergenceBanner
+from bpgui.views import (
+    ConfusionView,
+    CriteriaPanel,
+    DataScatter,
+    DecisionView,
+    GradientView,
+    LayerHeatmaps,
+    LossPlot,
+    NetworkDiagram,
+)
+
+_TABBED = ("data", "gradients", "confusion")  # docks that start as background tabs
+
+
+def _panels():
+    """The data panel and architecture editor classes, or (None, None) while bpgui.panels lacks them."""
+    try:
+        from bpgui.panels import ArchitectureEditor, DataPanel
+    except ImportError:
+        return None, None
+    return DataPanel, ArchitectureEditor
+
+
+@dataclass
+class Views:
+    """Every view and editor of the window."""
+
+    decision: DecisionView
+    decision_title: QLabel
+    banner: DivergenceBanner
+    scatter: DataScatter
+    network: NetworkDiagram
+    loss: LossPlot
+    criteria: CriteriaPanel
+    weights: LayerHeatmaps
+    gradients: GradientView
+    confusion: ConfusionView
+    data_panel: QWidget | None
+    architecture_editor: QWidget | None
+    docks: dict[str, QDockWidget]
+
+
+def _dock(window: QMainWindow, key: str, title: str, tip: str, widget: QWidget) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"{key}Dock")  # saveState/restoreState find docks by objectName
+    dock.setAccessibleName(f"{title} panel")
+    dock.setToolTip(tip)
+    dock.setWidget(widget)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    return dock
+
+
+def _stack(name: str, top: QWidget | None, bottom: QWidget, sizes: tuple[int, int]) -> QWidget:
+    if top is None:
+        return bottom
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setObjectName(name)
+    splitter.setAccessibleName(name)
+    splitter.setToolTip("Drag the handle to share the space")
+    splitter.addWidget(top)
+    splitter.addWidget(bottom)
+    splitter.setSizes(list(sizes))
+    splitter.setChildrenCollapsible(False)
+    return splitter
+
+
+def build_views(window: QMainWindow) -> Views:
+    """Create the views, put them in docks and arrange the docks for a first start."""
+    DataPanel, ArchitectureEditor = _panels()
+    data_panel = DataPanel() if DataPanel is not None else None
+    editor = ArchitectureEditor() if ArchitectureEditor is not None else None
+
+    decision = DecisionView()
+    title = QLabel()
+    title.setObjectName("decisionTitle")
+    title.setAccessibleName("decision view title")
+    title.setToolTip("What the middle plot shows")
+    title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    title.setWordWrap(True)  # a long title must not set the minimum width of the window
+    title.setStyleSheet("QLabel { font-weight: bold; padding: 2px; }")
+    banner = DivergenceBanner()
+    central = QWidget()
+    central.setObjectName("centralArea")
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(2, 2, 2, 2)
+    layout.setSpacing(2)
+    layout.addWidget(banner)
+    layout.addWidget(title)
+    layout.addWidget(decision, 1)
+    window.setCentralWidget(central)
+
+    scatter = DataScatter()
+    network = NetworkDiagram()
+    loss = LossPlot()
+    criteria = CriteriaPanel()
+    weights = LayerHeatmaps()
+    weights.setToolTip("Weights W(l) of each layer: rows are inputs i (last row = bias b, eq. 11), columns "
+                       "are neurons j; colour = w_ij, red positive, blue negative")
+    gradients = GradientView()
+    confusion = ConfusionView()
+
+    docks = {
+        "data": _dock(window, "data", "Data", "The data set: choose it, and see its samples",
+                      _stack("dataSplitter", data_panel, scatter, (260, 400))),
+        "architecture": _dock(window, "architecture", "Architecture",
+                              "The network: layer sizes and activations, drawn with its weights",
+                              _stack("architectureSplitter", editor, network, (220, 440))),
+        "loss": _dock(window, "loss", "Loss and accuracy", "Loss and score per epoch", loss),
+        "criteria": _dock(window, "criteria", "Stopping criteria", "How close each stopping rule is", criteria),
+        "weights": _dock(window, "weights", "Weights", "Weight matrices W(l) as heatmaps", weights),
+        "gradients": _dock(window, "gradients", "Gradients", "∇W J = h δᵀ (eq. 9) and mean |δ| per layer",
+                           gradients),
+        "confusion": _dock(window, "confusion", "Confusion matrix", "True against predicted class on the test set",
+                           confusion),
+    }
+    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+    left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                           Qt.DockWidgetArea.BottomDockWidgetArea)
+    for key, area in (("architecture", left), ("data", left), ("loss", right), ("criteria", right),
+                      ("weights", bottom), ("gradients", bottom), ("confusion", bottom)):
+        window.addDockWidget(area, docks[key])
+    for key in _TABBED:  # hidden until arrange() tabs them: stacked, they would inflate the minimum size
+        docks[key].hide()
+    return Views(decision, title, banner, scatter, network, loss, criteria, weights, gradients, confusion,
+                 data_panel, editor, docks)
+
+
+def arrange(window: QMainWindow, views: Views) -> None:
+    """The first-start arrangement: tabs, and dock sizes for the window's current size.
+
+    Call it once the window is shown: tabifying a second group of docks before the first layout pass
+    leaves a stale, visible tab bar behind (Qt 6.11).
+    """
+    d = views.docks
+    window.tabifyDockWidget(d["architecture"], d["data"])
+    window.tabifyDockWidget(d["weights"], d["gradients"])
+    window.tabifyDockWidget(d["weights"], d["confusion"])
+    for key in _TABBED:
+        d[key].show()
+    d["architecture"].raise_()
+    d["weights"].raise_()
+    w, h = max(window.width(), 800), max(window.height(), 600)
+    window.resizeDocks([d["architecture"], d["loss"]], [int(w * 0.27), int(w * 0.33)], Qt.Orientation.Horizontal)
+    window.resizeDocks([d["loss"], d["criteria"]], [int(h * 0.42), int(h * 0.2)], Qt.Orientation.Vertical)
+    window.resizeDocks([d["weights"]], [int(h * 0.3)], Qt.Orientation.Vertical)

@@ -1,0 +1,246 @@
+"""The File menu: New, Open session, Save (Ctrl+S), Save as, Recent, Open CSV data, Export model, Export plots.
+
+Reading and writing is bpcore's (bpcore.session, bpcore.data through the controller) and pyqtgraph's
+exporters; this module picks paths, reports errors in a message box and keeps the Recent list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMainWindow
+
+from bpgui import dialogs
+from bpgui.controller import TrainingController
+from bpgui.settings import add_recent_file, recent_files
+
+SESSION_FILTER = "Backprop Lab session (*.safetensors);;All files (*)"
+MODEL_FILTER = "Model file (*.safetensors);;All files (*)"
+CSV_FILTER = "CSV data (*.csv *.tsv *.txt);;All files (*)"
+PLOT_FILTER = "PNG image (*.png);;SVG drawing (*.svg);;CSV of the curves (*.csv)"
+IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+
+
+def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: list[pg.PlotItem] = ()) -> list[str]:
+    """Write target as PNG or SVG, or csv_items as CSV (one file per plot), by the file's extension.
+
+    Returns the paths written. pyqtgraph's exporters do the work.
+    """
+    ext = Path(path).suffix.lower()
+    if ext == ".png":
+        pg.exporters.ImageExporter(target).export(path)
+        return [path]
+    if ext == ".svg":
+        try:
+            pg.exporters.SVGExporter(target).export(path)
+        except ValueError:  # pyqtgraph 0.14 cannot parse Qt 6.11's SVG paths (pyqtgraph issue #3485)
+            _svg_via_qt(target, path)
+        return [path]
+    if ext == ".csv":
+        if not csv_items:
+            raise ValueError("this plot has no curves to write as CSV; choose .png or .svg")
+        stem, written = str(Path(path).with_suffix("")), []
+        for k, item in enumerate(csv_items):
+            out = path if k == 0 else f"{stem}-{k + 1}.csv"
+            pg.exporters.CSVExporter(item).export(out)
+            written.append(out)
+        return written
+    raise ValueError(f"{path}: choose a .png, .svg or .csv file name")
+
+
+def _svg_via_qt(target: pg.PlotItem | pg.GraphicsScene, path: str) -> None:
+    """SVG of the view showing target, drawn by Qt's own SVG paint engine."""
+    scene = target if isinstance(target, QGraphicsScene) else target.scene()
+    view = scene.views()[0]
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(view.size())
+    generator.setViewBox(view.rect())
+    generator.setTitle("Backprop Lab plot")
+    painter = QPainter(generator)
+    try:
+        view.render(painter)
+    finally:
+        painter.end()
+
+
+class FileMenu(QObject):
+    """Builds the File menu on a window and runs its actions against the controller."""
+
+    def __init__(self, window: QMainWindow, controller: TrainingController, settings: QSettings | None,
+                 plots: Callable[[], dict[str, tuple]], confirm_discard: Callable[[str], bool]) -> None:
+        super().__init__(window)
+        self.window, self.controller, self.settings = window, controller, settings
+        self._plots = plots  # name → (exporter target, [PlotItems for CSV])
+        self._confirm_discard = confirm_discard
+        self.last_written: list[str] = []
+        self.menu = window.menuBar().addMenu("&File")
+        self.menu.setObjectName("fileMenu")
+        self.menu.setAccessibleName("file menu")
+        self.menu.setToolTip("Sessions, data files and exports")
+        self.actions: dict[str, QAction] = {}
+        self._add("new", "&New", QKeySequence.StandardKey.New, "Start over with the default experiment",
+                  lambda: self.new())
+        self._add("open", "&Open session…", QKeySequence.StandardKey.Open,
+                  "Open a session file: its weights, settings and history", lambda: self.open_session())
+        self.recent_menu = self.menu.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.setAccessibleName("recent sessions")
+        self.recent_menu.setToolTip("Session files opened or saved lately")
+        self._add("save", "&Save session", QKeySequence.StandardKey.Save,
+                  "Save weights, settings and history (Ctrl+S)", lambda: self.save())
+        self._add("saveAs", "Save session &as…", QKeySequence.StandardKey.SaveAs,
+                  "Save the session under a new name", lambda: self.save_as())
+        self.menu.addSeparator()
+        self._add("openCsv", "Open CSV &data…", None,
+                  "Train on a numeric CSV file (last column = target)", lambda: self.open_csv())
+        self._add("exportModel", "&Export model…", None,
+                  "Write the network and its experiment as a safetensors model file", lambda: self.export_model())
+        self.export_menu = self.menu.addMenu("Export &plots")
+        self.export_menu.setObjectName("exportPlotsMenu")
+        self.export_menu.setAccessibleName("export plots")
+        self.export_menu.setToolTip("Save a plot as PNG or SVG, or its curves as CSV")
+        for name in plots():
+            action = self.export_menu.addAction(f"{name}…")
+            action.setObjectName(f"export_{name.replace(' ', '_')}")
+            action.setToolTip(f"Save the {name} plot as PNG, SVG or CSV")
+            action.triggered.connect(lambda _checked=False, n=name: self.export_plot(n))
+        self.menu.addSeparator()
+        self._add("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close the window", window.close)
+        self.refresh_recent()
+
+    # ----------------------------------------------------------------------------------------- actions
+    def new(self) -> bool:
+        """Start over with the default experiment."""
+        if not self._confirm_discard("starting a new session"):
+            return False
+        return self._guard("New session", self.controller.new)
+
+    def open_session(self, path: str | None = None) -> bool:
+        """Open a session file (asks for one when path is None)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self._folder(), SESSION_FILTER)
+            if not path:
+                return False
+        if not self._confirm_discard("opening another session"):
+            return False
+        ok = self._guard("Cannot open the session", self.controller.open_session, path)
+        if ok:
+            self._remember(path)
+        return ok
+
+    def save(self) -> bool:
+        """Save to the current session file, or ask for one."""
+        if self.controller.session_path is None:
+            return self.save_as()
+        return self._save(self.controller.session_path)
+
+    def save_as(self, path: str | None = None) -> bool:
+        """Save under a new name (asks for one when path is None)."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self.window, "Save session", self._folder("session.safetensors"),
+                                                  SESSION_FILTER)
+            if not path:
+                return False
+        return self._save(path)
+
+    def open_csv(self, path: str | None = None) -> bool:
+        """Train on a CSV file (its last column is the target)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open CSV data", self._folder(), CSV_FILTER)
+            if not path:
+                return False
+        data = dataclasses.replace(self.controller.experiment.data, source=f"csv:{path}", target=None)
+        return self._guard("Cannot use the CSV file", self.controller.set_data, data)
+
+    def export_model(self, path: str | None = None) -> bool:
+        """Write the network as a model file."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self.window, "Export model", self._folder("model.safetensors"),
+                                                  MODEL_FILTER)
+            if not path:
+                return False
+        ok = self._guard("Cannot export the model", self.controller.export_model, path)
+        if ok:
+            self.last_written = [path]
+            self.window.statusBar().showMessage(f"model written to {path}", 5000)
+        return ok
+
+    def export_plot(self, name: str, path: str | None = None) -> bool:
+        """Export one plot: PNG or SVG of the plot, CSV of its curves, by the file's extension."""
+        target, csv_items = self._plots()[name]
+        if path is None:
+            stem = name.replace(" ", "-")
+            path, _ = QFileDialog.getSaveFileName(self.window, f"Export {name}", self._folder(f"{stem}.png"),
+                                                  PLOT_FILTER if csv_items else IMAGE_FILTER)
+            if not path:
+                return False
+        written: list[str] = []
+
+        def run() -> None:
+            written.extend(export_plot(target, path, csv_items))
+
+        ok = self._guard(f"Cannot export the {name}", run)
+        if ok:
+            self.last_written = written
+            self.window.statusBar().showMessage("written: " + ", ".join(written), 5000)
+        return ok
+
+    def refresh_recent(self) -> None:
+        """Rebuild the Open recent submenu."""
+        self.recent_menu.clear()
+        files = recent_files(self.settings) if self.settings is not None else []
+        for k, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{k + 1} {os.path.basename(path)}")
+            action.setObjectName(f"recent_{k}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_session(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    # ----------------------------------------------------------------------------------------- private
+    def _add(self, key, text, shortcut, tip, slot) -> QAction:
+        action = QAction(text, self.window)
+        action.setObjectName(f"{key}Action")
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.menu.addAction(action)
+        self.actions[key] = action
+        return action
+
+    def _save(self, path: str) -> bool:
+        ok = self._guard("Cannot save the session", self.controller.save_session, path)
+        if ok:
+            self._remember(path)
+            self.window.statusBar().showMessage(f"session saved to {path}", 5000)
+        return ok
+
+    def _guard(self, title: str, fn, *args) -> bool:
+        try:
+            fn(*args)
+        except dialogs.USER_ERRORS as e:
+            dialogs.show_error(self.window, title, e)
+            return False
+        return True
+
+    def _remember(self, path: str) -> None:
+        if self.settings is not None:
+            add_recent_file(self.settings, path)
+            self.settings.setValue("lastFolder", os.path.dirname(os.path.abspath(path)))
+            self.refresh_recent()
+
+    def _folder(self, name: str = "") -> str:
+        folder = str(self.settings.value("lastFolder", "")) if self.settings is not None else ""
+        folder = folder if folder and os.path.isdir(folder) else os.getcwd()
+        return os.path.join(folder, name) if name else folder
+

@@ -1,0 +1,227 @@
+"""The Backprop Lab main window: docks of live views, the training toolbar, the File menu and the status line.
+
+A view and a controller only: edits become TrainingController calls, snapshots become drawings (through
+ViewRefresher's timer), user errors become message boxes. Nothing here trains or computes.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from bpcore.config import DataSpec, Experiment, ModelSpec
+from bpcore.data import Dataset
+from bpgui import dialogs
+from bpgui.controller import TrainingController, available_devices
+from bpgui.docks import arrange, build_views
+from bpgui.files_menu import FileMenu
+from bpgui.refresh import ViewRefresher
+from bpgui.settings import load_last_experiment, restore_layout, save_last_experiment, save_layout
+from bpgui.status import StatusLine
+from bpgui.toolbar import TrainingToolbar
+
+TITLE = "Backprop Lab"
+DEFAULT_SIZE = (1600, 1000)
+
+
+class MainWindow(QMainWindow):
+    """The desktop trainer. `settings` None: remember nothing (automation, tests)."""
+
+    def __init__(self, experiment: Experiment | None = None, *, settings: QSettings | None = None,
+                 ask_on_close: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("Backprop Lab main window")
+        self.settings = settings
+        self.ask_on_close = ask_on_close
+        self.controller = self._make_controller(experiment)
+        self.views = build_views(self)
+        self.toolbar = TrainingToolbar(available_devices(), self)
+        self.addToolBar(self.toolbar)
+        self.status = StatusLine(self.statusBar())
+        self.files = FileMenu(self, self.controller, settings, self._plots, self._confirm_discard)
+        self._build_view_menu()
+        self.refresher = ViewRefresher(self.controller, self.views, self.status, on_mode=self._on_mode, parent=self)
+        self._wire()
+        self._sync_controls()
+        self.resize(*DEFAULT_SIZE)
+        self._arranged = settings is not None and restore_layout(settings, self)
+        self._update_title()
+        self.refresher.start()
+
+    # ---------------------------------------------------------------------------------------- building
+    def _make_controller(self, experiment: Experiment | None) -> TrainingController:
+        exp = experiment
+        if exp is None and self.settings is not None:
+            exp = load_last_experiment(self.settings)
+        try:
+            return TrainingController(exp, self)
+        except dialogs.USER_ERRORS:
+            if experiment is not None:
+                raise  # an experiment asked for explicitly must work (automation reports the error)
+            return TrainingController(None, self)  # remembered settings that no longer load: defaults
+
+    def _build_view_menu(self) -> None:
+        menu = self.menuBar().addMenu("&View")
+        menu.setObjectName("viewMenu")
+        menu.setAccessibleName("view menu")
+        menu.setToolTip("Show or hide panels")
+        for dock in self.views.docks.values():
+            action = dock.toggleViewAction()
+            action.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+            menu.addAction(action)
+
+    def _wire(self) -> None:
+        tb, ctl, v = self.toolbar, self.controller, self.views
+        tb.playToggled.connect(self.toggle_play)
+        tb.stepRequested.connect(self.step)
+        tb.resetRequested.connect(self.reset)
+        tb.lrChanged.connect(lambda lr: self._try("Learning rate", ctl.set_lr, lr))
+        tb.batchSizeChanged.connect(lambda n: self._try("Batch size", ctl.set_batch_size, n))
+        tb.optimizerChanged.connect(lambda name: self._try("Optimizer", ctl.set_training, optimizer=name))
+        tb.l2Changed.connect(lambda l2: self._try("L2 penalty", ctl.set_training, l2=l2))
+        tb.epochsChanged.connect(lambda n: self._try("Epoch limit", ctl.set_training, epochs=n))
+        tb.deviceChanged.connect(lambda d: self._try("Device", ctl.set_training, device=d))
+        tb.seedChanged.connect(self.set_seed)
+        ctl.trainerChanged.connect(lambda _t: self._sync_controls())
+        ctl.dirtyChanged.connect(lambda _d: self._update_title())
+        if v.data_panel is not None:
+            v.data_panel.datasetChanged.connect(self.set_data)
+        if v.architecture_editor is not None:
+            v.architecture_editor.architectureChanged.connect(self.set_architecture)
+
+    # ------------------------------------------------------------------------------------ user actions
+    def toggle_play(self) -> None:
+        """Play / Pause (Space)."""
+        if self.controller.mode() != "running":
+            self.views.banner.dismiss()
+        self._try("Training", self.controller.toggle)
+
+    def step(self) -> None:
+        """Train one epoch."""
+        self.views.banner.dismiss()
+        self._try("Training", self.controller.step)
+
+    def reset(self) -> None:
+        """Re-initialise the weights."""
+        self.views.banner.dismiss()
+        self._try("Reset", self.controller.reset)
+
+    def set_seed(self, seed: int) -> None:
+        """A new seed re-initialises the weights; asks first while training runs."""
+        if self.controller.running and not dialogs.ask_reset(self, "seed"):
+            self._sync_controls()
+            return
+        self._try("Seed", self.controller.set_seed, seed)
+
+    def set_architecture(self, spec: ModelSpec) -> None:
+        """A new network from the architecture editor; asks first while training runs."""
+        if self.controller.running and not dialogs.ask_reset(self, "architecture"):
+            self._sync_controls()
+            return
+        self._try("Architecture", self.controller.set_model, spec)
+
+    def set_data(self, data: DataSpec | Dataset) -> None:
+        """New data from the data panel; asks first while training runs."""
+        if self.controller.running and not dialogs.ask_reset(self, "data"):
+            self._sync_controls()
+            return
+        panel = self.views.data_panel
+        dataset = panel.loaded_dataset() if panel is not None and isinstance(data, DataSpec) and data.is_csv else None
+        self._try("Cannot use the data", self.controller.set_data, data, dataset)
+
+    def showEvent(self, event) -> None:
+        """Arrange the docks for a first start once the window has its size (unless a layout was restored)."""
+        super().showEvent(event)
+        if not self._arranged:
+            self._arranged = True
+            arrange(self, self.views)
+
+    # ---------------------------------------------------------------------------------------- closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Ask about unsaved training, stop the worker thread, remember the layout and settings."""
+        if self.ask_on_close and not self._confirm_discard("closing"):
+            event.ignore()
+            return
+        self.refresher.stop()
+        self.controller.shutdown()
+        if self.settings is not None:
+            save_layout(self.settings, self)
+            save_last_experiment(self.settings, self.controller.experiment)
+            self.settings.sync()
+        event.accept()
+
+    # ---------------------------------------------------------------------------------------- private
+    def _confirm_discard(self, what: str) -> bool:
+        """True when it is fine to drop the current training (saved, discarded, or nothing to lose)."""
+        if not self.controller.dirty or self.controller.trainer.epoch == 0:
+            return True
+        answer = dialogs.ask_save_changes(self, what)
+        if answer == "save":
+            return self.files.save()
+        return answer == "discard"
+
+    def _try(self, title: str, fn, *args, **kwargs) -> bool:
+        try:
+            fn(*args, **kwargs)
+        except dialogs.USER_ERRORS as e:
+            dialogs.show_error(self, title, e)
+            self._sync_controls()  # show the settings that are really in use
+            return False
+        return True
+
+    def _sync_controls(self) -> None:
+        exp = self.controller.experiment
+        self.toolbar.set_spec(exp.training, seed=exp.model.init_seed)
+        v = self.views
+        for panel, spec in ((v.data_panel, exp.data), (v.architecture_editor, exp.model)):
+            if panel is not None and not _shows(panel, spec):  # never rebuild the widget being edited
+                panel.blockSignals(True)
+                try:
+                    panel.set_spec(spec)
+                finally:
+                    panel.blockSignals(False)
+        if v.architecture_editor is not None:
+            t = self.controller.trainer
+            n_targets = t.dataset.y.shape[1] if t.task == "regression" else 1
+            v.architecture_editor.set_data_info(t.dataset.n_features, t.task, t.dataset.n_classes, n_targets)
+        self._update_title()
+
+    def _on_mode(self, mode: str) -> None:
+        self.toolbar.set_running(mode == "running")
+        trainer, worker = self.controller.trainer, self.controller.worker
+        if worker.error is not None:
+            self.views.banner.show_message(f"Training stopped by an error: {worker.error}")
+        elif mode == "diverged":
+            self.views.banner.show_message(
+                f"Training paused: {trainer.reason}. Lower μ (or Reset) and press Play to go on.")
+            self.statusBar().showMessage(trainer.reason, 15000)
+        elif mode == "finished":
+            self.statusBar().showMessage(f"Training finished: {trainer.reason}", 15000)
+
+    def _plots(self) -> dict[str, tuple]:
+        v = self.views
+        loss, score = v.loss.plot_items()
+        decision = v.decision.plot_item()
+        delta = v.gradients.delta_plot()
+        return {
+            "loss curves": (v.loss.scene(), [loss, score]),
+            "decision regions": (decision, [decision]),
+            "mean delta per layer": (delta, [delta]),
+        }
+
+    def _update_title(self) -> None:
+        path = self.controller.session_path
+        name = os.path.basename(path) if path else "untitled"
+        self.setWindowTitle(f"{name}{' *' if self.controller.dirty else ''} — {TITLE}")
+
+
+def _shows(panel, spec) -> bool:
+    """True when a panel already shows spec."""
+    try:
+        return panel.spec() == spec
+    except dialogs.USER_ERRORS:  # e.g. a split being typed that does not add up yet
+        return False

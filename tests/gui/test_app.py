@@ -1,0 +1,325 @@
+"""The desktop trainer end to end (bpgui.main_window): real widgets, a real worker thread, offscreen.
+
+Every test uses a temporary QSettings folder, so the user's settings are never read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QMessageBox, QToolButton
+
+from bpcore.config import DataSpec, Experiment
+from bpgui.main_window import MainWindow
+from bpgui.settings import open_settings, recent_files
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(autouse=True)
+def temp_settings(tmp_path, monkeypatch):
+    """QSettings (INI, user scope) in a temporary folder for this test."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Capture message boxes: warnings are recorded, questions get the answer queued in `answers`."""
+    record = {"warnings": [], "questions": [], "answers": []}
+
+    def warning(_parent, title, text, *args, **kwargs):
+        record["warnings"].append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    def question(_parent, title, text, *args, **kwargs):
+        record["questions"].append((title, text))
+        return record["answers"].pop(0) if record["answers"] else QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return record
+
+
+def make_window(qtbot, experiment: Experiment | None = None, epochs: int | None = None) -> MainWindow:
+    if epochs is not None:
+        experiment = (experiment or Experiment()).replace(training={"epochs": epochs})
+    window = MainWindow(experiment, settings=open_settings())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def epoch_of(window: MainWindow) -> int:
+    return window.controller.worker.latest.epoch
+
+
+def stop(window: MainWindow) -> None:
+    window.controller.stop()
+
+
+def trainer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "bpgui-trainer"]
+
+
+# ------------------------------------------------------------------------------------------------ tests
+
+
+def test_opens_ready_to_train_and_every_control_is_described(qtbot, dialogs):
+    window = make_window(qtbot)
+    ctl = window.controller
+    assert ctl.trainer.dataset.name == "spirals" and ctl.trainer.model.sizes == (2, 8, 8, 2)
+    assert ctl.mode() == "ready" and window.toolbar.play_action.isEnabled()
+    controls = [*window.toolbar.findChildren(QAbstractSpinBox), *window.toolbar.findChildren(QComboBox),
+                *window.toolbar.findChildren(QToolButton)]
+    controls = [c for c in controls if c.isVisible()]
+    assert len(controls) >= 10
+    for c in controls:
+        assert c.objectName() and c.accessibleName() and c.toolTip(), c
+    assert "eq. 10" in window.toolbar.lr.toolTip() and "eq. 9" in window.toolbar.batch.toolTip()
+    for dock in window.views.docks.values():
+        assert dock.objectName() and dock.accessibleName() and dock.toolTip()
+    assert window.views.docks["architecture"].isVisible() and window.views.docks["weights"].isVisible()
+    # the untrained network's field is drawn by the clock without any training
+    qtbot.waitUntil(lambda: window.views.decision.field_rgb() is not None, timeout=TIMEOUT_MS)
+
+
+def test_train_through_the_editor_pause_resume_and_step(qtbot, dialogs):
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl, editor = window.controller, window.views.architecture_editor
+    # a 2-layer network built through the architecture editor's own widgets
+    neurons1, act1 = editor.layer_widgets(0)
+    neurons2, _ = editor.layer_widgets(1)
+    neurons1.setValue(6)
+    neurons2.setValue(5)
+    act1.setCurrentIndex(act1.findData("relu"))
+    assert ctl.trainer.model.sizes == (2, 6, 5, 2) and ctl.trainer.model.activations == ("relu", "tanh")
+    assert window.views.network.shown_neurons() == [2, 6, 5, 2]
+    first_loss = ctl.trainer.evaluate("train")["loss"]
+
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 5, timeout=TIMEOUT_MS)
+    assert ctl.mode() == "running" and window.toolbar.play_action.text() == "Pause"
+    window.toolbar.play_action.trigger()  # pause
+    qtbot.waitUntil(lambda: ctl.trainer.state == "paused", timeout=TIMEOUT_MS)
+    qtbot.wait(100)
+    paused_at = ctl.trainer.step_count
+    qtbot.wait(150)
+    assert ctl.trainer.step_count == paused_at and ctl.mode() == "paused"
+    qtbot.waitUntil(lambda: window.toolbar.play_action.text() == "Play", timeout=TIMEOUT_MS)
+
+    window.toolbar.play_action.trigger()  # resume
+    qtbot.waitUntil(lambda: ctl.trainer.step_count > paused_at + 50, timeout=TIMEOUT_MS)
+    ctl.pause()
+    qtbot.waitUntil(lambda: ctl.mode() == "paused", timeout=TIMEOUT_MS)
+
+    window.toolbar.step_action.trigger()  # completes the paused epoch: exactly one epoch more
+    qtbot.waitUntil(lambda: not ctl.running, timeout=TIMEOUT_MS)
+    e = ctl.trainer.epoch
+    window.toolbar.step_action.trigger()
+    qtbot.waitUntil(lambda: not ctl.running and epoch_of(window) == e + 1, timeout=TIMEOUT_MS)
+    assert ctl.trainer.epoch == e + 1 and ctl.mode() == "paused"
+
+    window.refresher.draw_now()
+    assert window.refresher.counts["frames"] >= 2
+    assert ctl.trainer.evaluate("train")["loss"] < first_loss
+    assert "epoch" in window.status.text() and "cpu" in window.status.text()
+    assert len(window.views.loss.curves()["train_loss"].getData()[0]) >= 5
+
+
+def test_mu_and_batch_size_change_while_running(qtbot, dialogs):
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 2, timeout=TIMEOUT_MS)
+    thread = trainer_threads()
+    window.toolbar.lr.setValue(0.05)
+    window.toolbar.batch.setValue(16)
+    qtbot.waitUntil(lambda: ctl.trainer.base_lr == 0.05 and ctl.trainer.batch_size == 16, timeout=TIMEOUT_MS)
+    assert ctl.mode() == "running" and trainer_threads() == thread  # the same run goes on
+    assert ctl.experiment.training.lr == 0.05 and ctl.trainer.experiment.training.batch_size == 16
+    qtbot.waitUntil(lambda: window.controller.worker.latest.lr == 0.05, timeout=TIMEOUT_MS)
+    stop(window)
+
+
+def test_changing_architecture_while_running_asks(qtbot, dialogs):
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl, editor = window.controller, window.views.architecture_editor
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 2, timeout=TIMEOUT_MS)
+    trainer = ctl.trainer
+    dialogs["answers"].append(QMessageBox.StandardButton.No)
+    editor.layer_widgets(0)[0].setValue(12)
+    assert len(dialogs["questions"]) == 1 and "architecture" in dialogs["questions"][0][1]
+    assert ctl.trainer is trainer and ctl.running
+    assert editor.layer_widgets(0)[0].value() == 8  # the editor shows the network in use again
+    dialogs["answers"].append(QMessageBox.StandardButton.Yes)
+    editor.layer_widgets(0)[0].setValue(12)
+    assert ctl.trainer is not trainer and ctl.trainer.model.sizes == (2, 12, 8, 2)
+    assert not ctl.running and ctl.trainer.epoch == 0 and not trainer_threads()
+
+
+def test_optimizer_and_epoch_limit_keep_weights_and_history(qtbot, dialogs):
+    window = make_window(qtbot, epochs=20)
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
+    weights = [w.detach().clone() for w in ctl.trainer.model.weights]
+    window.toolbar.epochs.setValue(30)
+    window.toolbar.optimizer.setCurrentIndex(window.toolbar.optimizer.findData("momentum"))
+    t = ctl.trainer
+    assert t.experiment.training.epochs == 30 and t.experiment.training.optimizer == "momentum"
+    assert t.epoch == 20 and t.history.n == 20
+    assert all(torch.equal(a, b) for a, b in zip(weights, t.model.weights, strict=True))
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
+    assert ctl.trainer.epoch == 30 and len(window.controller.worker.latest.history["epoch"]) == 30
+
+
+def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
+    window = make_window(qtbot)
+    trainer = window.controller.trainer
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n0.1,0.2,0\n0.3,oops,1\n0.5,0.6,0\n")
+    assert not window.files.open_csv(str(bad))
+    (_title, text), = dialogs["warnings"]
+    assert "bad.csv" in text and "row 3" in text and "oops" in text
+    assert window.controller.trainer is trainer and trainer.dataset.name == "spirals"
+    assert window.controller.experiment.data.source == "spirals"
+    # a good file loads
+    good = tmp_path / "good.csv"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    rows = "\n".join(f"{a:.4f},{b:.4f},{c:.4f},{int(a + b > 0)}" for a, b, c in X)
+    good.write_text("a,b,c,y\n" + rows + "\n")
+    assert window.files.open_csv(str(good))
+    assert window.controller.trainer.dataset.n_features == 3
+    assert window.views.decision_title.text().startswith("good: predicted class")
+
+
+def test_divergence_pauses_and_says_why(qtbot, dialogs):
+    exp = Experiment().replace(data={"source": "sine"}, training={"lr": 5.0, "epochs": 1000})
+    window = make_window(qtbot, exp)
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.mode() == "diverged" and window.views.banner.isVisible(), timeout=TIMEOUT_MS)
+    text = window.views.banner.message()
+    assert "diverged" in text and "μ" in text and "last finite weights are kept" in text
+    assert not dialogs["warnings"] and not dialogs["questions"]  # non-blocking
+    assert all(torch.isfinite(w).all() for w in ctl.trainer.model.weights)
+    assert "diverged" in window.status.text()
+    window.toolbar.lr.setValue(0.01)  # lower μ and go on from the kept weights
+    window.toolbar.play_action.trigger()
+    assert not window.views.banner.isVisible()
+    qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
+
+
+def test_session_save_and_reopen_is_bitwise(qtbot, dialogs, tmp_path):
+    window = make_window(qtbot, epochs=15)
+    ctl = window.controller
+    window.toolbar.lr.setValue(0.2)
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
+    path = str(tmp_path / "run.safetensors")
+    assert window.files.save_as(path) and not ctl.dirty
+    saved = [w.detach().clone() for w in ctl.trainer.model.weights]
+    saved_loss = np.array(ctl.trainer.history.views()[0]["train_loss"])
+
+    window.toolbar.reset_action.trigger()
+    assert ctl.trainer.epoch == 0 and not all(
+        torch.equal(a, b) for a, b in zip(saved, ctl.trainer.model.weights, strict=True))
+    assert window.files.open_session(path)
+    t = ctl.trainer
+    assert all(torch.equal(a, b) for a, b in zip(saved, t.model.weights, strict=True))
+    assert t.epoch == 15 and t.experiment.training.lr == 0.2 and window.toolbar.lr.value() == 0.2
+    np.testing.assert_array_equal(t.history.views()[0]["train_loss"], saved_loss)
+    window.refresher.draw_now()
+    x, y = window.views.loss.curves()["train_loss"].getData()
+    assert len(x) == 15 and np.allclose(y, saved_loss)
+    assert recent_files(open_settings())[0] == os.path.abspath(path)
+    assert "run.safetensors" in window.windowTitle()
+
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"not a model")
+    assert not window.files.open_session(str(garbage))
+    assert "garbage.safetensors" in dialogs["warnings"][-1][1]
+    assert ctl.trainer is t  # what was loaded stays loaded
+
+
+def test_close_while_training_joins_the_thread(qtbot, dialogs, capfd):
+    window = make_window(qtbot, epochs=1_000_000)
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 2, timeout=TIMEOUT_MS)
+    assert trainer_threads()
+    dialogs["answers"].append(QMessageBox.StandardButton.Discard)
+    assert window.close()
+    assert dialogs["questions"] and "not been saved" in dialogs["questions"][0][1]
+    assert not trainer_threads() and not window.controller.running
+    assert window.controller.trainer.state == "stopped"
+    err = capfd.readouterr().err
+    assert "QThread" not in err and "Traceback" not in err
+
+
+def test_close_can_be_cancelled_and_settings_persist(qtbot, dialogs):
+    window = make_window(qtbot, epochs=10)
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.mode() == "finished", timeout=TIMEOUT_MS)
+    window.toolbar.lr.setValue(0.07)
+    dialogs["answers"].append(QMessageBox.StandardButton.Cancel)
+    assert not window.close() and window.isVisible()
+    dialogs["answers"].append(QMessageBox.StandardButton.Discard)
+    assert window.close()
+    again = make_window(qtbot)
+    assert again.controller.experiment.training.lr == 0.07 and again.toolbar.lr.value() == 0.07
+    assert again.controller.experiment.training.epochs == 10
+
+
+def test_exports(qtbot, dialogs, tmp_path):
+    window = make_window(qtbot, epochs=5)
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.mode() == "finished", timeout=TIMEOUT_MS)
+    window.refresher.draw_now()
+    for ext in ("png", "svg", "csv"):
+        assert window.files.export_plot("loss curves", str(tmp_path / f"loss.{ext}")), dialogs["warnings"]
+    assert (tmp_path / "loss.png").stat().st_size > 1000 and (tmp_path / "loss.svg").read_text().startswith("<?xml")
+    header = (tmp_path / "loss.csv").read_text().splitlines()[0]
+    assert "train_loss_x" in header and "test_loss_y" in header
+    assert (tmp_path / "loss-2.csv").read_text().startswith('"train_accuracy_x"') or "train_accuracy" in (
+        tmp_path / "loss-2.csv").read_text().splitlines()[0]
+    model = tmp_path / "model.safetensors"
+    assert window.files.export_model(str(model)) and model.stat().st_size > 0
+    assert not dialogs["warnings"]
+
+
+def test_data_panel_change_rebuilds(qtbot, dialogs):
+    window = make_window(qtbot)
+    panel = window.views.data_panel
+    panel.datasetChanged.emit(DataSpec(source="moons", n_samples=200))
+    assert window.controller.trainer.dataset.name == "moons" and len(window.controller.trainer.dataset) == 200
+    assert window.views.architecture_editor.shape_text().startswith("2")
+
+
+def test_screenshot_flag_exits_zero(tmp_path):
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--dataset", "xor", "--layers", "4",
+                           "--train-epochs", "3", "--screenshot", str(out), "--size", "800x600"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (800, 600)
+    assert "epoch 3" in proc.stdout
