@@ -14,6 +14,7 @@ from bpcore import backprop as bp
 from bpcore import metrics
 from bpcore.config import Experiment
 from bpcore.data import Dataset, Split
+from bpcore.distributed import World, sharded_step
 from bpcore.errors import ConfigError
 from bpcore.nn import MLP
 from bpcore.train import setup, stopping
@@ -56,11 +57,13 @@ class Trainer:
 
     Each step is forward_pass, δ^(L), backward_pass into one flat gradient buffer and one fused update
     (eq. 10 for plain gradient descent; torch.optim for momentum, Nesterov and Adam).
+    With a `world` of several ranks (bpcore.distributed) each rank computes its rows of every mini-batch and
+    one all-reduce of the flat gradient gives all ranks the full-batch gradient.
     """
 
     def __init__(
         self, experiment: Experiment | None = None, dataset: Dataset | None = None, *,
-        split: Split | None = None, model: MLP | None = None,
+        split: Split | None = None, model: MLP | None = None, world: World | None = None,
     ) -> None:
         self.experiment = exp = experiment or Experiment()
         tr = exp.training
@@ -74,6 +77,9 @@ class Trainer:
             model = setup.build_model(exp, self.dataset, self.output, self.device, self.dtype)
         self.net = FlatNetwork(model)
         self.model = model
+        # data parallel (bpcore.distributed): same data and seeds on every rank, rank 0's weights to start
+        self.world = world or World()
+        self.world.broadcast_(self.net.flat)
         self.parts = {name: setup.to_part(getattr(self.split, name), self.output, self.device, self.dtype,
                                           self.net.prepare) for name in ("train", "val", "test")}
         if len(self.parts["train"]) == 0:
@@ -92,7 +98,7 @@ class Trainer:
         self._lock = threading.Lock()
         self._resume = threading.Event()
         self._resume.set()
-        self._stop = False
+        self._stop = self._stop_request = False
         self._pending: dict[str, float] = {}
         self._rate = (0.0, 0, time.perf_counter())  # steps per second, from the last two epochs
 
@@ -111,7 +117,10 @@ class Trainer:
 
     def stop(self) -> None:
         """End the run after the current step."""
-        self._stop = True
+        if self.world.size > 1:
+            self._stop_request = True  # taken up by every rank at the end of the epoch (World.agree)
+        else:
+            self._stop = True
         self._resume.set()
 
     def set_lr(self, lr: float) -> None:
@@ -181,10 +190,13 @@ class Trainer:
                     if self._stop:
                         break
                 last = i + self.batch_size >= len(train)
-                self.net.step(inputs[i:i + self.batch_size], target[i:i + self.batch_size], deltas if last else None)
+                sharded_step(self.net, self.world, inputs[i:i + self.batch_size], target[i:i + self.batch_size],
+                             deltas if last else None)
                 self._update(lr, tr)
                 steps += 1
         self.elapsed += time.perf_counter() - t0
+        if self.world.size > 1:  # ranks decide together: stop if any rank was asked to, time = the slowest's
+            self._stop, self.elapsed = self.world.agree(self._stop_request, self.elapsed)
         self.step_count += steps
         if steps == 0:
             return
