@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from bpcore.config import Experiment
@@ -56,6 +57,12 @@ def run_and_capture(app: QApplication, args: argparse.Namespace) -> int:
             app.processEvents()
             time.sleep(0.01)
         window.controller.stop()
+    if "inspector" in args.show:  # the inspector on the first sample, every stage revealed, given room
+        window.inspect_sample(0)
+        window.views.inspector.step_all()
+        window.views.inspector.run_check()
+        dock = window.views.docks["inspector"]
+        window.resizeDocks([dock], [int(window.height() * 0.66)], Qt.Orientation.Vertical)
     for _ in range(3):  # let layouts settle, then draw every view once more
         window.refresher.tick()
         app.processEvents()

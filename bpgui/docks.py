@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from bpgui.inspector import InspectorPanel
 from bpgui.status import DivergenceBanner
 from bpgui.views import (
     ConfusionView,
@@ -20,7 +21,7 @@ from bpgui.views import (
     NetworkDiagram,
 )
 
-_TABBED = ("data", "gradients", "confusion")  # docks that start as background tabs
+_TABBED = ("data", "gradients", "confusion", "inspector")  # docks that start as background tabs
 
 
 def _panels():
@@ -46,6 +47,7 @@ class Views:
     weights: LayerHeatmaps
     gradients: GradientView
     confusion: ConfusionView
+    inspector: InspectorPanel
     data_panel: QWidget | None
     architecture_editor: QWidget | None
     docks: dict[str, QDockWidget]
@@ -75,6 +77,18 @@ def _stack(name: str, top: QWidget | None, bottom: QWidget, sizes: tuple[int, in
     splitter.setSizes(list(sizes))
     splitter.setChildrenCollapsible(False)
     return splitter
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A wide panel in a scroll area, so that it does not set the window's minimum width."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or 'panel'}Scroll")
+    area.setAccessibleName("scrollable panel")
+    area.setToolTip(widget.toolTip())
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def build_views(window: QMainWindow) -> Views:
@@ -111,6 +125,7 @@ def build_views(window: QMainWindow) -> Views:
                        "are neurons j; colour = w_ij, red positive, blue negative")
     gradients = GradientView()
     confusion = ConfusionView()
+    inspector = InspectorPanel()
 
     docks = {
         "data": _dock(window, "data", "Data", "The data set: choose it, and see its samples",
@@ -125,6 +140,9 @@ def build_views(window: QMainWindow) -> Views:
                            gradients),
         "confusion": _dock(window, "confusion", "Confusion matrix", "True against predicted class on the test set",
                            confusion),
+        "inspector": _dock(window, "inspector", "Inspector",
+                           "Backpropagation for one sample, equation by equation (click a point in the data plot)",
+                           _scrolled(inspector)),
     }
     window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
     window.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -132,12 +150,12 @@ def build_views(window: QMainWindow) -> Views:
     left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                            Qt.DockWidgetArea.BottomDockWidgetArea)
     for key, area in (("architecture", left), ("data", left), ("loss", right), ("criteria", right),
-                      ("weights", bottom), ("gradients", bottom), ("confusion", bottom)):
+                      ("weights", bottom), ("gradients", bottom), ("confusion", bottom), ("inspector", bottom)):
         window.addDockWidget(area, docks[key])
     for key in _TABBED:  # hidden until arrange() tabs them: stacked, they would inflate the minimum size
         docks[key].hide()
     return Views(decision, title, banner, scatter, network, loss, criteria, weights, gradients, confusion,
-                 data_panel, editor, docks)
+                 inspector, data_panel, editor, docks)
 
 
 def arrange(window: QMainWindow, views: Views) -> None:
@@ -150,6 +168,7 @@ def arrange(window: QMainWindow, views: Views) -> None:
     window.tabifyDockWidget(d["architecture"], d["data"])
     window.tabifyDockWidget(d["weights"], d["gradients"])
     window.tabifyDockWidget(d["weights"], d["confusion"])
+    window.tabifyDockWidget(d["weights"], d["inspector"])
     for key in _TABBED:
         d[key].show()
     d["architecture"].raise_()

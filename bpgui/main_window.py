@@ -88,12 +88,29 @@ class MainWindow(QMainWindow):
         tb.seedChanged.connect(self.set_seed)
         ctl.trainerChanged.connect(lambda _t: self._sync_controls())
         ctl.dirtyChanged.connect(lambda _d: self._update_title())
+        v.scatter.sampleClicked.connect(self.inspect_sample)
+        ctl.trainerChanged.connect(lambda _t: self._feed_inspector())
         if v.data_panel is not None:
             v.data_panel.datasetChanged.connect(self.set_data)
         if v.architecture_editor is not None:
             v.architecture_editor.architectureChanged.connect(self.set_architecture)
 
     # ------------------------------------------------------------------------------------ user actions
+    def inspect_sample(self, index: int) -> None:
+        """Show backpropagation for one sample (a click in the data plot): pause, copy W, open the inspector."""
+        if self.controller.running:
+            self.controller.pause()
+        self._feed_inspector()
+        self.views.inspector.select_sample(index)
+        self.views.docks["inspector"].show()
+        self.views.docks["inspector"].raise_()
+
+    def _feed_inspector(self) -> None:
+        t = self.controller.trainer
+        X, targets = t.rows()
+        self.views.inspector.set_source(t.net.weights, t.net.activations, t.output, X, targets, t.base_lr,
+                                        t.dataset.class_names)
+
     def toggle_play(self) -> None:
         """Play / Pause (Space)."""
         if self.controller.mode() != "running":

@@ -242,6 +242,11 @@ class Trainer:
                 score = metrics.r2(bp.output(self.output, z), p.target)
         return {"loss": loss, "score": score}
 
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's (standardised) inputs and its target in the loss's form, train, val, test in order."""
+        parts = [self.parts[k] for k in ("train", "val", "test")]
+        return (torch.cat([p.x for p in parts]).cpu().numpy(), torch.cat([p.target for p in parts]).cpu().numpy())
+
     def confusion(self, part: str = "test") -> np.ndarray:
         """Confusion matrix (row = true, column = predicted) on a part; empty for regression."""
         p = self.parts[part]

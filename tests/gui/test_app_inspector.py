@@ -1,0 +1,30 @@
+"""The inspector inside the main window: a click in the data plot inspects that sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from bpcore.config import Experiment
+from bpcore.inspect import trace
+from bpgui.main_window import MainWindow
+
+
+def test_clicking_a_sample_inspects_it_with_the_trainers_numbers(qtbot):
+    window = MainWindow(Experiment(), settings=None, ask_on_close=False)
+    qtbot.addWidget(window)
+    window.show()
+    trainer = window.controller.trainer
+    before = [W.clone() for W in trainer.net.weights]
+    window.views.scatter.sampleClicked.emit(5)
+    panel = window.views.inspector
+    assert window.views.docks["inspector"].isVisible()
+    panel.step_all()
+    X, targets = trainer.rows()
+    ref = trace(trainer.net.weights, trainer.net.activations, trainer.output, torch.as_tensor(X[5:6]),
+                torch.as_tensor(targets[5:6]), lr=trainer.base_lr)
+    shown = panel.current_trace()
+    for ours, theirs in zip(shown.layers, ref.layers, strict=True):
+        assert np.array_equal(ours.delta, theirs.delta) and np.array_equal(ours.grad_W, theirs.grad_W)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.net.weights, strict=True))  # training untouched
+    window.close()
