@@ -3,7 +3,9 @@
 Training never waits for drawing: the timer only reads ``worker.latest``. Cheap views (curves, criteria,
 status) follow every new snapshot; views that cost more (heatmaps, the network, the decision field, the
 confusion matrix) draw only while visible and at most at a rate that keeps their share of the GUI
-thread small, measured from their own last drawing time. The decision field and the neuron thumbnails
+thread small, measured from their own last drawing time. While a run goes on, FramePacer spaces whole
+frames so the GUI thread's CPU share stays under GUI_BUDGET: the trainer shares the GIL with this
+thread, so every millisecond spent drawing is a millisecond less training. The decision field and the neuron thumbnails
 come from bpcore.inspect.field on the snapshot's weights: the engine computes, the views draw.
 """
 
@@ -26,12 +28,56 @@ from bpgui.geometry import Layout, layout_for
 from bpgui.status import StatusLine
 
 FRAME_MS = 40  # 25 frames per second
+PROJECTED_POINTS = 600  # samples whose predicted class the projected (PCA) view shows
 FIELD_RESOLUTION = 100  # decision field: FIELD_RESOLUTION² points of the input plane
 THUMB_STRIDE = 2  # neuron thumbnails use every 2nd field point per axis (50 × 50)
 # The trainer shares the GIL with this thread, so GUI time is training time lost: a view draws again only
-# after cost / _SHARE seconds (a view taking 2 ms may draw every 40 ms, one taking 10 ms every 200 ms).
-_SHARE = 0.05
-_MIN_INTERVAL = {"confusion": 0.5, "thumbnails": 0.25}  # seconds; views not listed may draw every frame
+# after cost / share seconds, share = _VIEW_SHARE × the pacer's budget (small nets: a view taking 2 ms
+# may draw every 50 ms, one taking 10 ms every 250 ms; big nets allow five times more).
+_VIEW_SHARE = 0.4
+_MIN_INTERVAL = {"decision": 0.1, "thumbnails": 0.25, "confusion": 0.5}  # seconds; others may draw every frame
+GUI_BUDGET = (0.08, 0.6)  # share of a CPU the GUI thread may use while a run goes on: GIL-bound trainer, other
+PYTHON_PER_STEP_S = 150e-6  # Python time of one training step (tiny nets: the whole step; big: a sliver)
+TICK_WORK_S = 0.004  # heavy views drawn in one tick while training stop once this much time is used
+_FIRST = ("weights",)  # drawn first whenever due (its own spacing, cost / share, leaves room for the rest)
+
+
+class FramePacer:
+    """Spaces the frames so the GUI thread's CPU time stays under a budget while training runs.
+
+    The GUI thread's CPU time (time.thread_time: drawing, painting, event handling, not waiting for the
+    GIL) over wall time is measured every tick; above the budget the gap between frames grows, well
+    below it the gap shrinks back towards one timer interval. The budget is small while the trainer's
+    steps are mostly Python (small networks: every GUI millisecond holds the GIL the trainer needs) and
+    larger when its steps are mostly matrix products, which run without the GIL on their own core.
+    """
+
+    def __init__(self, budget: tuple[float, float] = GUI_BUDGET, min_gap: float = FRAME_MS / 1000,
+                 max_gap: float = 1.0) -> None:
+        self.low, self.high = budget
+        self.min_gap, self.max_gap = min_gap, max_gap
+        self.budget = self.low
+        self.gap = min_gap
+        self.duty = 0.0  # smoothed CPU share of the GUI thread
+        self._last = (time.perf_counter(), time.thread_time())
+
+    def update(self, training: bool, steps_per_second: float = 0.0) -> None:
+        """Measure the share since the last call and adapt the gap."""
+        now, cpu = time.perf_counter(), time.thread_time()
+        dt = now - self._last[0]
+        if dt <= 0:
+            return
+        share = (cpu - self._last[1]) / dt
+        self._last = (now, cpu)
+        self.duty = 0.7 * self.duty + 0.3 * share
+        python_share = min(1.0, PYTHON_PER_STEP_S * steps_per_second) if steps_per_second > 0 else 1.0
+        self.budget = self.high - (self.high - self.low) * python_share
+        if not training:
+            self.gap = self.min_gap
+        elif self.duty > self.budget:
+            self.gap = min(self.max_gap, self.gap * 1.3)
+        elif self.duty < 0.6 * self.budget:
+            self.gap = max(self.min_gap, self.gap / 1.15)
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -66,7 +112,10 @@ class ViewRefresher(QObject):
         self._field: tuple[Snapshot | None, Field | None] = (None, None)
         self._layout: Layout | None = None
         self._inputs: torch.Tensor | None = None
+        self._shown_rows = np.zeros(0, dtype=int)
         self._mode = ""
+        self.pacer = FramePacer()
+        self._last_frame = 0.0
         # whether each dock is on screen (not a background tab, not closed), from its visibilityChanged
         self._shown = {key: dock.isVisible() for key, dock in views.docks.items()}
         for key, dock in views.docks.items():
@@ -94,13 +143,18 @@ class ViewRefresher(QObject):
         """Set up the views for a new Trainer: data points, architecture, axes; forget what was drawn."""
         v = self.views
         self._layout = lay = layout_for(trainer)
-        self._inputs = torch.as_tensor(lay.inputs, dtype=torch.float32)
+        # the projected view predicts on (at most) PROJECTED_POINTS evenly spread samples: a forward pass
+        # over every sample of a large set would cost a long frame each time
+        self._shown_rows = np.unique(np.linspace(0, len(lay.xy) - 1, min(len(lay.xy), PROJECTED_POINTS)).astype(int))
+        self._inputs = torch.as_tensor(lay.inputs[self._shown_rows], dtype=torch.float32)
         self._snap, self._drawn, self._next, self._field = None, {}, {}, (None, None)
+        self._cost: dict[str, float] = {}  # smoothed drawing time per heavy view
         classification = trainer.task == "classification"
         v.scatter.set_data(lay.xy, lay.labels if classification else lay.values, lay.class_names,
                            is_test=lay.held_out)
         v.decision.clear()
-        v.decision.set_points(lay.xy, lay.labels, lay.held_out)
+        rows = self._shown_rows if lay.kind == "projected" else slice(None)
+        v.decision.set_points(lay.xy[rows], None if lay.labels is None else lay.labels[rows], lay.held_out[rows])
         v.decision_title.setText(self._decision_title(trainer, lay))
         model = trainer.model
         v.network.set_architecture(model.sizes, [*model.activations, model.output])
@@ -119,25 +173,46 @@ class ViewRefresher(QObject):
         if snap is None:
             return
         mode = ctl.mode()
-        if mode != self._mode:
+        self.pacer.update(training=mode == "running", steps_per_second=snap.steps_per_second)
+        # fewer wake-ups while frames are spaced out: each one costs the trainer a GIL hand-over
+        interval = FRAME_MS if self.pacer.gap <= FRAME_MS / 1000 else int(min(self.pacer.gap, 0.25) * 1000)
+        if interval != self._timer.interval():
+            self._timer.setInterval(interval)
+        changed = mode != self._mode
+        if changed:
             self._mode = mode
             if self._on_mode is not None:
                 self._on_mode(mode)
+        now = time.perf_counter()
+        if not (force or changed or now - self._last_frame >= self.pacer.gap):
+            return  # the GUI used its share of the CPU: leave it to the trainer for now
+        self._last_frame = now
         new = snap is not self._snap
         if new:
             self._snap = snap
             self._draw_light(snap)
-        now = time.perf_counter()
-        for name, dock, draw in self._heavy():
-            if self._drawn.get(name) is snap:
-                continue
-            if not force and (not self._shown.get(dock, True) or now < self._next.get(name, 0.0)):
-                continue  # hidden (a background tab, a closed dock) or drawn too recently
+        # while training, the longest-waiting heavy views until TICK_WORK_S is used: each frame stays
+        # short, so the event loop never blocks for long; otherwise every view catches up at once
+        due = [(self._next.get(name, 0.0), name, draw) for name, dock, draw in self._heavy()
+               if self._drawn.get(name) is not snap
+               and (force or (self._shown.get(dock, True) and now >= self._next.get(name, 0.0)))]
+        due.sort(key=lambda d: (d[1] not in _FIRST, d[0]))
+        limit = None if force or mode != "running" else time.perf_counter() + TICK_WORK_S
+        for k, (_when, name, draw) in enumerate(due):
             t0 = time.perf_counter()
+            if k and limit is not None and t0 > limit:
+                break  # the first due view always draws; more only while the tick has time left
             draw(snap)
             cost = time.perf_counter() - t0
+            # the first drawing after a new trainer builds the view's items: not a measure of its cost
+            cost = 0.5 * self._cost[name] + 0.5 * cost if name in self._cost else 0.0
+            self._cost[name] = cost
             self._drawn[name] = snap
-            self._next[name] = t0 + max(_MIN_INTERVAL.get(name, 0.0), cost / _SHARE)
+            spacing = min(1.0, cost / (_VIEW_SHARE * self.pacer.budget))
+            least = _MIN_INTERVAL.get(name, 0.0)
+            if name == "decision" and self._layout.kind == "projected":
+                least = 0.5  # a forward pass over hundreds of samples of a big net, points recoloured
+            self._next[name] = t0 + max(least, spacing)
             self.counts[name] += 1
         self.status.show(snap, mode, str(ctl.trainer.device))
         if new:
@@ -179,7 +254,8 @@ class ViewRefresher(QObject):
         lay, v = self._layout, self.views.decision
         if lay.kind == "projected":
             if lay.labels is not None and snap.weights is not None:
-                v.set_points(lay.xy, self._predicted_classes(snap), lay.held_out)
+                rows = self._shown_rows
+                v.set_points(lay.xy[rows], self._predicted_classes(snap), lay.held_out[rows])
             return
         f = self._field_of(snap)
         if f is None:
@@ -258,7 +334,8 @@ class ViewRefresher(QObject):
         if lay.kind == "line":
             return f"{name}: fitted curve over the samples (filled = training, hollow = validation/test)"
         if trainer.task == "classification":
-            return (f"{name}: predicted class of every sample, drawn at its PCA projection of "
+            some = "every sample" if len(lay.xy) <= PROJECTED_POINTS else f"{PROJECTED_POINTS} of {len(lay.xy)} samples"
+            return (f"{name}: predicted class of {some}, drawn at the PCA projection of its "
                     f"{lay.n_inputs} inputs (regions need 2 inputs)")
         return f"{name}: samples at their PCA projection of {lay.n_inputs} inputs"
 

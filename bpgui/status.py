@@ -9,14 +9,17 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStatusBar, QToolButt
 
 from bpcore.train import Snapshot
 
-_FIELDS = (
-    ("mode", "run state", "ready, running, paused, finished or diverged"),
-    ("epoch", "epoch", "Epochs trained (passes over the training set)"),
-    ("step", "step", "Mini-batch updates W ← W − μ h δᵀ (eq. 10) so far"),
-    ("loss", "loss", "Loss J (eq. 1) on the training and the test set, after the last epoch"),
-    ("score", "score", "Accuracy (classification) or R² (regression) on the training and the test set"),
-    ("speed", "steps per second", "Training speed: mini-batch steps per second over the last epoch"),
-    ("device", "device", "Where the tensors live"),
+_FIELDS = (  # key, accessible name, tooltip, widest text expected (fixed widths: no relayout per frame)
+    ("mode", "run state", "ready, running, paused, finished or diverged", "finished"),
+    ("epoch", "epoch", "Epochs trained (passes over the training set)", "epoch 0000000"),
+    ("step", "step", "Mini-batch updates W ← W − μ h δᵀ (eq. 10) so far", "step 000,000,000"),
+    ("loss", "loss", "Loss J (eq. 1) on the training and the test set, after the last epoch",
+     "loss train 0.0000e-00 · test 0.0000e-00"),
+    ("score", "score", "Accuracy (classification) or R² (regression) on the training and the test set",
+     "accuracy train 100.0 % · test 100.0 %"),
+    ("speed", "steps per second", "Training speed: mini-batch steps per second over the last epoch",
+     "000,000 steps/s"),
+    ("device", "device", "Where the tensors live", "cuda:0"),
 )
 
 
@@ -34,8 +37,9 @@ class StatusLine:
     def __init__(self, bar: QStatusBar) -> None:
         self.bar = bar
         self.labels: dict[str, QLabel] = {}
-        for key, accessible, tip in _FIELDS:
+        for key, accessible, tip, widest in _FIELDS:
             label = QLabel()
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance(widest) + 12)
             label.setObjectName(f"status_{key}")
             label.setAccessibleName(accessible)
             label.setToolTip(tip)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from bpgui.views import palette
 
@@ -38,6 +38,9 @@ def style_plot(plot: pg.PlotItem, grid: bool = False) -> None:
         axis = plot.getAxis(name)
         axis.setPen(pen)
         axis.setTextPen(pen)
+        # an axis re-renders its text on every repaint of the region under it (~0.5 ms each); cached, it
+        # is blitted until its range or labels change, which is what keeps live views cheap to repaint
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     if grid:
         plot.showGrid(x=True, y=True, alpha=palette.GRID_ALPHA)
 
@@ -45,6 +48,22 @@ def style_plot(plot: pg.PlotItem, grid: bool = False) -> None:
 def set_title(plot: pg.PlotItem, text: str) -> None:
     """Set a plot title in the foreground colour."""
     plot.setTitle(text, color=palette.FOREGROUND, size="10pt")
+
+
+_STEPS = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0])
+
+
+def step_up(v: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is >= v (v > 0), else 1.
+
+    Live views round ranges and colour levels up to these steps: they then change now and then instead
+    of on every frame (each change re-renders axis text, the dearest part of a repaint), and the colours
+    of a heatmap do not flicker as its largest entry moves a little.
+    """
+    if not (v > 0 and np.isfinite(v)):
+        return 1.0
+    scale = 10.0 ** np.floor(np.log10(v))
+    return float(_STEPS[np.searchsorted(_STEPS, v / scale * (1 - 1e-12))] * scale)
 
 
 def finite_max_abs(values: np.ndarray) -> float:

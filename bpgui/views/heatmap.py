@@ -40,6 +40,8 @@ class MatrixHeatmap(QWidget):
         self._plot.hideButtons()
         self._plot.invertY(True)  # row 0 on top, as the matrix is written
         self._image = pg.ImageItem(axisOrder="row-major")
+        # a 513 × 512 matrix shown in a few hundred pixels: colour only as many cells as there are pixels
+        self._image.setAutoDownsample(True)
         self._plot.addItem(self._image)
         self._bias_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(palette.FOREGROUND, width=1.5))
         self._plot.addItem(self._bias_line)
@@ -59,14 +61,16 @@ class MatrixHeatmap(QWidget):
 
     # public API ------------------------------------------------------------------------------------------
     def set_matrix(self, matrix: np.ndarray, title: str | None = None) -> None:
-        """Show a (D_in + 1, D_out) matrix with symmetric levels ±max|M| (cheap: one setImage)."""
+        """Show a (D_in + 1, D_out) matrix with symmetric levels ±max|M|, rounded up to a 1-1.2-1.5-2-2.5-3-4-5-6-8
+        step (see _style.step_up: the colour scale moves in steps, not on every update; one setImage)."""
         m = np.asarray(matrix)
         if m.ndim != 2:
             raise ValueError(f"MatrixHeatmap needs a 2-D matrix, got shape {m.shape}")
         self._matrix = m
-        peak = _style.finite_max_abs(m) or 1.0
+        peak = _style.step_up(_style.finite_max_abs(m))
         self._image.setImage(m, autoLevels=False, levels=(-peak, peak))
-        self._bar.setLevels((-peak, peak))
+        if (-peak, peak) != self._bar.levels():
+            self._bar.setLevels((-peak, peak))
         if m.shape != self._shape:
             self._reshape(m.shape)
         if title is not None:

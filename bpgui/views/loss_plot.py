@@ -14,6 +14,17 @@ from bpgui.views import _style, palette
 SPLITS = (("train", "train", palette.TRAIN), ("val", "validation", palette.VALIDATION), ("test", "test", palette.TEST))
 
 
+def _step_down(v: float) -> float:
+    """-step_up(-v) for negative v; 0 for v >= 0."""
+    return -_style.step_up(-v) if v < 0 else 0.0
+
+
+def _finite(history: Mapping[str, np.ndarray], kind: str) -> np.ndarray:
+    parts = [history[f"{key}_{kind}"] for key, _l, _c in SPLITS if f"{key}_{kind}" in history]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    return values[np.isfinite(values)]
+
+
 class LossPlot(QWidget):
     """Two stacked plots sharing the epoch axis: loss (top, optional log scale) and score (bottom)."""
 
@@ -27,6 +38,7 @@ class LossPlot(QWidget):
             "The dashed line marks the epoch with the best validation loss.",
         )
         self._history: dict[str, np.ndarray] = {}
+        self._ranges: dict[str, tuple[float, float]] = {}
         self._in_legend: set[str] = set()
 
         self._log = QCheckBox("log scale")
@@ -111,6 +123,7 @@ class LossPlot(QWidget):
                     present.add(key)
         self._sync_legend(present)
         self.set_best_epoch(best_epoch)
+        self._step_ranges()
 
     def set_best_epoch(self, best_epoch: int | None) -> None:
         """Move the best-validation marker, or hide it with None."""
@@ -165,6 +178,36 @@ class LossPlot(QWidget):
                 self._legend.addItem(self._loss_curves[key], label)
         self._in_legend = present
 
+    def _step_ranges(self) -> None:
+        """Axis ranges that change in steps, not with every epoch: a range change re-renders the axis
+        text (the dearest part of a repaint), so live curves would otherwise cost that on every frame."""
+        h = self._history
+        epoch = h.get("epoch")
+        n = float(np.nanmax(epoch)) if epoch is not None and epoch.size and np.isfinite(epoch).any() else 0.0
+        ranges: dict[str, tuple[float, float]] = {}
+        if n > 0:
+            ranges["x"] = (0.0, _style.step_up(n))
+        loss = _finite(h, "loss")
+        if loss.size and not self.log_scale():
+            ranges["loss"] = (min(0.0, _step_down(float(loss.min()))), _style.step_up(float(loss.max())))
+        score = _finite(h, "score")
+        if score.size:
+            lo, hi = float(score.min()), float(score.max())
+            ranges["score"] = (np.floor(lo * 10) / 10, max(np.ceil(hi * 10) / 10, np.floor(lo * 10) / 10 + 0.1))
+        if ranges == self._ranges:
+            return
+        self._ranges = ranges
+        if "x" in ranges:
+            self._loss.setXRange(*ranges["x"], padding=0.02)
+        if "loss" in ranges:
+            self._loss.setYRange(*ranges["loss"], padding=0.02)
+        elif self.log_scale():
+            self._loss.enableAutoRange(y=True)
+        if "score" in ranges:
+            self._score.setYRange(*ranges["score"], padding=0.02)
+
     def _on_log_toggled(self, on: bool) -> None:
         self._loss.setLogMode(x=False, y=on)
+        self._ranges = {}
         self._loss.enableAutoRange(y=True)
+        self._step_ranges()

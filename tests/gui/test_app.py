@@ -206,7 +206,7 @@ def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
     good.write_text("a,b,c,y\n" + rows + "\n")
     assert window.files.open_csv(str(good))
     assert window.controller.trainer.dataset.n_features == 3
-    assert window.views.decision_title.text().startswith("good: predicted class")
+    assert window.views.decision_title.text().startswith("good: predicted class of every sample")
 
 
 def test_divergence_pauses_and_says_why(qtbot, dialogs):

@@ -24,6 +24,7 @@ from bpgui.views import (
     NetworkDiagram,
     class_colours,
 )
+from bpgui.views._style import step_up
 from bpgui.views.criteria_view import progress_fraction
 
 # realistic data ------------------------------------------------------------------------------------------
@@ -159,7 +160,8 @@ def test_matrix_heatmap_symmetric_levels_bias_line_and_readout(qtbot, rng):
     big[100, 7] = np.nan  # not measured: ignored by the levels
     hm.set_matrix(big, title="W(2)")
     peak = np.nanmax(np.abs(big))
-    assert hm.levels() == pytest.approx((-peak, peak))
+    assert hm.levels() == pytest.approx((-step_up(peak), step_up(peak)))  # max|M| rounded up to a step
+    assert step_up(peak) >= peak and step_up(peak) <= 1.25 * peak
     assert hm._image.image.shape == (513, 512)
     assert hm._bias_line.value() == pytest.approx(511.5)
     assert hm.title() == "W(2)"
@@ -183,14 +185,14 @@ def test_layer_heatmaps_reuse_children_and_select_many_layers(qtbot, rng):
     lh.set_matrices(mats2, ["a", "b", "c"])
     assert lh.heatmaps() == first  # same widgets, new shapes
     assert first[1]._image.image.shape == (17, 4)
-    peak = np.abs(mats2[2]).max()
+    peak = step_up(np.abs(mats2[2]).max())
     assert first[2].levels() == pytest.approx((-peak, peak))
 
     many = make_weights([2, 4, 4, 4, 4, 4, 2], rng)
     lh.set_matrices(many, [f"W({k + 1})" for k in range(6)])
     assert len(lh.heatmaps()) == 1 and lh.selected_layer() == 0
     lh.select_layer(4)
-    peak = np.abs(many[4]).max()
+    peak = step_up(np.abs(many[4]).max())
     assert lh.heatmaps()[0].levels() == pytest.approx((-peak, peak))
     assert lh.heatmaps()[0].title() == "W(5)"
     with pytest.raises(ValueError):
@@ -206,7 +208,8 @@ def test_gradient_view_titles_curves_per_layer_and_log_axis(qtbot, rng):
     grads = [g * 1e-3 for g in make_weights([2, 8, 8, 2], rng)]
     gv.set_gradients(grads)
     assert [h.title() for h in gv.heatmaps().heatmaps()] == [f"∇W({k}) = h δᵀ (eq. 9)" for k in (1, 2, 3)]
-    assert gv.heatmaps().heatmaps()[0].levels() == pytest.approx((-np.abs(grads[0]).max(), np.abs(grads[0]).max()))
+    peak = step_up(np.abs(grads[0]).max())
+    assert gv.heatmaps().heatmaps()[0].levels() == pytest.approx((-peak, peak))
 
     epochs = np.arange(1, 201)
     deltas = np.exp(-epochs[:, None] / np.array([30.0, 60.0, 90.0])) * 1e-2
