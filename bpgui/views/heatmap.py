@@ -34,6 +34,8 @@ class MatrixHeatmap(QWidget):
         self._glw = _style.layout_widget()
         self._plot = self._glw.addPlot(row=0, col=0)
         _style.style_plot(self._plot)
+        for name in ("left", "bottom"):  # indices, never "(x0.001)" (a one-column matrix spans -0.5…0.5)
+            self._plot.getAxis(name).enableAutoSIPrefix(False)
         self._plot.setLabel("left", "input i (last row = bias)")
         self._plot.setLabel("bottom", "neuron j")
         self._plot.setMenuEnabled(False)
