@@ -19,8 +19,8 @@ from bpcore.data import Dataset
 from bpcore.errors import ModelFileError
 from bpcore.session import load_model, save_model, save_session
 from bpcore.train import Trainer
+from bpcore.train.progress import restore_progress
 from bpcore.train.setup import output_size
-from bpgui.carry import carry_progress
 from bpgui.worker import TrainingWorker
 
 #: Training settings a rebuilt Trainer takes over with the current weights and history.
@@ -137,7 +137,7 @@ class TrainingController(QObject):
             model = model.to(exp.training.device)
         try:
             trainer = Trainer(exp, old.dataset, split=old.split, model=model)
-            carry_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
+            restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
         except Exception:
             if "device" in changes:
                 old.model.to(old.device)
@@ -196,7 +196,7 @@ class TrainingController(QObject):
                     f"{path}: the network maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs, but the data "
                     f"set {trainer.dataset.name!r} needs {want[0]} inputs and {want[1]} outputs")
             extra = session.extra
-            carry_progress(trainer, session.history, epoch=extra.get("epoch"), step=extra.get("step"))
+            restore_progress(trainer, session.history, epoch=extra.get("epoch"), step=extra.get("step"))
             return trainer
 
         self._replace(build)

@@ -1,7 +1,8 @@
 """The training engine: Trainer (epochs, optimizers, schedules, stopping criteria, snapshots)."""
 
 from bpcore.train.network import FlatNetwork
+from bpcore.train.progress import restore_progress
 from bpcore.train.snapshot import HISTORY_KEYS, Criterion, Snapshot
 from bpcore.train.trainer import Trainer
 
-__all__ = ["HISTORY_KEYS", "Criterion", "FlatNetwork", "Snapshot", "Trainer"]
+__all__ = ["HISTORY_KEYS", "Criterion", "FlatNetwork", "Snapshot", "Trainer", "restore_progress"]

@@ -161,6 +161,7 @@ class Trainer:
             if callback is not None and time.perf_counter() - last >= snapshot_interval:
                 last = time.perf_counter()
                 callback(self.snapshot(with_weights))
+        self._stop = False  # the request is spent: train_epoch() and run() work again afterwards
         snap = self.snapshot(with_weights)
         if callback is not None:
             callback(snap)

@@ -216,3 +216,24 @@ def test_confusion_matrix_counts_the_test_part():
     C = tr.confusion("test")
     assert C.shape == (3, 3) and C.sum() == len(tr.parts["test"])
     assert np.trace(C) / C.sum() == pytest.approx(tr.evaluate("test")["score"])
+
+
+def test_training_continues_after_a_stopped_run():
+    tr = Trainer(_exp(epochs=100))
+    assert tr.run(lambda snap: snap.finished or tr.stop()).state == "stopped" and tr.epoch == 1
+    tr.train_epoch()
+    assert tr.epoch == 2
+
+
+def test_restore_progress_continues_the_curves():
+    from bpcore.train import restore_progress
+
+    old = Trainer(_exp(epochs=6, patience=50))
+    old.run()
+    history, delta = old.history.views()
+    new = Trainer(_exp(epochs=10, patience=50), model=old.model)
+    restore_progress(new, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
+    assert (new.epoch, new.step_count, new.best_epoch) == (6, old.step_count, old.best_epoch)
+    new.run()
+    h = new.snapshot().history
+    assert np.array_equal(h["train_loss"][:6], history["train_loss"]) and list(h["epoch"]) == list(range(1, 11))

@@ -1,6 +1,6 @@
 """Carry a run's progress (epoch and step counters, history curves) into a freshly built Trainer.
 
-Used when the GUI rebuilds a Trainer around the same weights (a changed optimizer, L2 or epoch limit,
+Used when a GUI rebuilds a Trainer around the same weights (a changed optimizer, L2 or epoch limit,
 another device) and when a session file is opened, so the curves and the epoch count continue instead
 of starting over. Only recorded numbers are copied; nothing is recomputed.
 """
@@ -11,10 +11,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bpcore.train import HISTORY_KEYS, Trainer
+from bpcore.train.snapshot import HISTORY_KEYS
+from bpcore.train.trainer import Trainer
 
 
-def carry_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epoch: int | None = None,
+def restore_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epoch: int | None = None,
                    step: int | None = None, delta_history: np.ndarray | None = None) -> None:
     """Append recorded history rows to a Trainer that has not trained yet and set its counters.
 
@@ -22,7 +23,7 @@ def carry_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epoch
     (epochs, L) the mean |δ| per layer, NaN where unknown (session files do not store it).
     """
     if trainer.epoch or trainer.history.n:
-        raise ValueError("carry_progress needs a Trainer that has not trained yet")
+        raise ValueError("restore_progress needs a Trainer that has not trained yet")
     n = max((len(v) for v in history.values()), default=0)
     if n == 0:
         return
