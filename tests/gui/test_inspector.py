@@ -211,7 +211,7 @@ def test_check_passes_in_float32_and_stays_green(qtbot):
 def test_wrong_formula_turns_the_panel_red(qtbot, panel, monkeypatch):
     from bpcore import backprop as bp
 
-    wrong = bp.Activation("sigmoid", torch.sigmoid, lambda g, o: g * o, torch.sigmoid_)  # o' = o: wrong
+    wrong = bp.Activation("sigmoid", torch.sigmoid, lambda o: o, torch.sigmoid_)  # o' = o: wrong
     monkeypatch.setitem(bp.ACTIVATIONS, "sigmoid", wrong)
     assert pixel(panel, 2, 450) != RED
     with qtbot.waitSignal(panel.checkFinished) as sig:
