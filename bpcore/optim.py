@@ -31,10 +31,7 @@ class GradientDescent(torch.optim.Optimizer):
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
                 continue
-            grads = [p.grad for p in params]
-            # eq. 10: W ← W − μ h δᵀ, all tensors of a device/dtype in one kernel launch
-            for (ps, gs), _ in torch.utils._foreach_utils._group_tensors_by_device_and_dtype(
-                [params, grads]
-            ).values():
-                bp.update(ps, gs, group["lr"])
+            # eq. 10: W ← W − μ h δᵀ for every tensor in one fused call (foreach falls back per tensor
+            # where devices or dtypes differ)
+            bp.update(params, [p.grad for p in params], group["lr"])
         return loss
