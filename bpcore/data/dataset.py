@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -117,3 +118,14 @@ class Dataset:
     def __repr__(self) -> str:
         kind = f"{self.n_classes} classes" if self.class_names is not None else f"{self.y.shape[1]} targets"
         return f"Dataset({self.name!r}, {len(self)}×{self.n_features}, {self.task}, {kind})"
+
+
+def check_seed(seed: object) -> int:
+    """A random seed as an int >= 0 (DataError naming the bad value otherwise)."""
+    try:
+        s = operator.index(seed)
+    except TypeError:
+        raise DataError(f"seed must be an integer >= 0, got {seed!r}") from None
+    if s < 0:
+        raise DataError(f"seed must be >= 0, got {s}")
+    return s

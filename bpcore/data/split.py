@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
-from bpcore.data.dataset import Dataset
+from bpcore.data.dataset import Dataset, check_seed
 from bpcore.errors import DataError
 
 
@@ -69,12 +68,7 @@ def split_dataset(
 ) -> Split:
     """Shuffle and split ds into train/val/test by ratios (per class if stratify), standardising on train."""
     r = _check_ratios(ratios)
-    try:
-        s = operator.index(seed)
-    except TypeError:
-        raise DataError(f"seed must be an integer >= 0, got {seed!r}") from None
-    if s < 0:
-        raise DataError(f"seed must be >= 0, got {s}")
+    s = check_seed(seed)
     rng = np.random.default_rng(s)
     if stratify and ds.task == "classification":
         groups = [np.flatnonzero(ds.y == c) for c in range(ds.n_classes)]

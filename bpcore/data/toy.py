@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bpcore.data.dataset import Dataset
+from bpcore.data.dataset import Dataset, check_seed
 from bpcore.errors import DataError
 
 TOY_SETS: tuple[str, ...] = ("xor", "circles", "spirals", "gaussians", "moons", "plane", "sine")
@@ -106,12 +106,7 @@ def _check_params(n_samples: int, noise: float, seed: int) -> tuple[int, float, 
         raise DataError(f"noise must be a number >= 0, got {noise!r}") from None
     if not sigma >= 0.0 or not math.isfinite(sigma):
         raise DataError(f"noise must be a finite number >= 0, got {noise!r}")
-    try:
-        s = operator.index(seed)
-    except TypeError:
-        raise DataError(f"seed must be an integer >= 0, got {seed!r}") from None
-    if s < 0:
-        raise DataError(f"seed must be >= 0, got {s}")
+    s = check_seed(seed)
     return n, sigma, s
 
 
