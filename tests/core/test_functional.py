@@ -110,6 +110,24 @@ def test_linear_bias_row_gradient_is_sum_of_delta():
     assert torch.allclose(gW[:-1], h.T @ delta, rtol=0, atol=1e-14)  # eq. 9
 
 
+@pytest.mark.parametrize("augmented", [True, False])
+@pytest.mark.parametrize("with_out", [True, False])
+def test_grad_W_narrow_output_path_is_eq_9(augmented, with_out):
+    """A narrow ∇_W over a long product is formed as (δᵀ h)ᵀ (faster on CPU); it is still [h, 1]ᵀ δ."""
+    g = torch.Generator().manual_seed(5)
+    h = torch.randn(256, 300, generator=g, dtype=f64)
+    delta = torch.randn(256, 3, generator=g, dtype=f64)
+    assert bp._narrow_output(h, delta)
+    expected = bp.augment(h).mT @ delta
+    h_in = bp.augment(h) if augmented else h
+    out = torch.full((301, 3), float("nan"), dtype=f64) if with_out else None
+    gW = bp.grad_W(h_in, delta, out, augmented=augmented)
+    assert gW.shape == (301, 3) and gW.is_contiguous()
+    assert (gW - expected).abs().max() < 1e-12
+    if with_out:
+        assert gW.data_ptr() == out.data_ptr()
+
+
 def test_linear_computes_only_requested_gradients():
     h = torch.randn(3, 4, dtype=f64)
     W = torch.randn(5, 2, dtype=f64, requires_grad=True)
