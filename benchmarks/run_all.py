@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCHMARKS = ["benchmarks.bench_engine", "benchmarks.bench_trainer", "benchmarks.bench_gui"]
+BENCHMARKS = [
+    "benchmarks.bench_engine", "benchmarks.bench_grad_layout", "benchmarks.bench_trainer", "benchmarks.bench_gui",
+]
 
 
 def main() -> None:
