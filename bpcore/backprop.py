@@ -12,7 +12,8 @@ Batches are rows: h is (B, D_in), W is (D_in + 1, D_out) with the biases b as it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +65,7 @@ def grad_W(h: Tensor, delta: Tensor, out: Tensor | None = None, augmented: bool 
 def _narrow_output(h: Tensor, delta: Tensor) -> bool:
     """Whether ∇_W is narrow (≤ 16 outputs) over a long product (B · D_in ≥ 2¹⁶), on the CPU (measured in
     benchmarks/bench_grad_layout.py: e.g. B 256, 512 → 10 takes 64 µs direct, 32 µs transposed + copy)."""
-    return delta.device.type == "cpu" and delta.shape[-1] <= 16 and h.numel() >= 1 << 16
+    return h.numel() >= 1 << 16 and delta.shape[-1] <= 16 and delta.device.type == "cpu"
 
 
 def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> None:
@@ -87,8 +88,8 @@ def grad_h(delta: Tensor, W: Tensor) -> Tensor:
 class Activation:
     """An elementwise φ with its derivative o' = dφ/dz written from the output o = φ(z).
 
-    `dphi` is the formula; `back` computes δ = g ⊙ o' with it in one pass over memory: for sigmoid, tanh
-    and ReLU that is ATen's fused kernel of exactly this product (tests assert back(g, o) = g ⊙ dphi(o)).
+    `dphi` is the formula; `back(g, o)` computes δ = g ⊙ o' with it in one pass over memory: for sigmoid,
+    tanh and ReLU that is ATen's fused kernel of exactly this product (tests assert back(g, o) = g ⊙ dphi(o)).
     """
 
     name: str
@@ -96,10 +97,11 @@ class Activation:
     dphi: Callable[[Tensor], Tensor]  # o -> o' (eq. 5 ②)
     phi_: Callable[[Tensor], Tensor]  # in-place φ, for buffers nobody else holds
     fused_back: Callable[[Tensor, Tensor], Tensor] | None = None  # (g, o) -> g ⊙ o' in one kernel
+    back: Callable[[Tensor, Tensor], Tensor] = field(init=False, repr=False, compare=False)
 
-    def back(self, g: Tensor, o: Tensor) -> Tensor:
-        """δ = g ⊙ o' (eq. 8 and the hidden-layer recursion)."""
-        return self.fused_back(g, o) if self.fused_back is not None else g * self.dphi(o)
+    def __post_init__(self) -> None:
+        # δ = g ⊙ o' (eq. 8 and the hidden-layer recursion), bound once: it runs per layer per step
+        object.__setattr__(self, "back", self.fused_back or (lambda g, o: g * self.dphi(o)))
 
 
 def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -123,7 +125,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("tanh", torch.tanh, lambda o: 1 - o * o, torch.tanh_, _aten.tanh_backward),
         # o = max(z, 0):  o' = [o > 0]
         Activation("relu", torch.relu, lambda o: (o > 0).to(o.dtype), torch.relu_,
-                   lambda g, o: _aten.threshold_backward(g, o, 0)),
+                   partial(_aten.threshold_backward.default, threshold=0)),
         # o = z if z > 0 else 0.01 z:  o' = 1 if o > 0 else 0.01
         Activation("leaky_relu", leaky_relu, lambda o: leaky_relu_back(torch.ones_like(o), o),
                    lambda z: F.leaky_relu_(z, 0.01), leaky_relu_back),
@@ -249,11 +251,11 @@ def forward_pass(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str
     keep_one = x.shape[-1] == weights[0].shape[0]
     h, hs, os = x, [x], []
     for W, name in zip(weights[:-1], activations, strict=True):
-        o = ACTIVATIONS[name].phi_(linear(h, W))
+        o = ACTIVATIONS[name].phi_(h @ W if keep_one else linear(h, W))  # z = [h, 1] W (eq. 11)
         h = augment(o) if keep_one else o
         hs.append(h)
         os.append(o)
-    return hs, os, linear(h, weights[-1])
+    return hs, os, h @ weights[-1] if keep_one else linear(h, weights[-1])
 
 
 def backward_pass(
@@ -274,15 +276,16 @@ def backward_pass(
     write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
     """
     grads: list[Tensor | None] = [None] * len(weights)
+    backs = [ACTIVATIONS[name].back for name in activations]
+    augmented = hs[0].shape[-1] == weights[0].shape[0]
     for l in range(len(weights) - 1, -1, -1):
         if deltas is not None:
             deltas.append(delta)
         if want is None or want[l]:
             # eq. 9, 12: ∇_W J = [h, 1]ᵀ δ
-            grads[l] = grad_W(hs[l], delta, None if out is None else out[l],
-                              augmented=hs[l].shape[-1] == weights[l].shape[0])
+            grads[l] = grad_W(hs[l], delta, None if out is None else out[l], augmented)
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))
-        delta = ACTIVATIONS[activations[l - 1]].back(grad_h(delta, weights[l]), os[l - 1])
+        delta = backs[l - 1](grad_h(delta, weights[l]), os[l - 1])
     return grads, grad_h(delta, weights[0]) if need_input_grad else None

@@ -225,13 +225,14 @@ class BernoulliNLLFunction(_LossOnOutputFunction):
 class MLPFunction(Function):
     """The whole network as one Function: forward loop, then the δ recursion in one backward.
 
-    Saved tensors are kept on ctx with their version counters checked by hand (`_check_versions`):
-    `save_for_backward` plus `once_differentiable` cost ~35 µs a step, a fifth of a small network's step.
+    `augment` carries [h, 1] through the layers (see `bpcore.backprop.augment_pays`). Saved tensors are
+    kept on ctx with their version counters checked by hand (`_check_versions`): `save_for_backward` plus
+    `once_differentiable` cost ~35 µs a step, a fifth of a small network's step.
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, activations: tuple[str, ...], *weights: Tensor) -> Tensor:
-        ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if bp.augment_pays(weights) else x, weights, activations)
+    def forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, *weights: Tensor) -> Tensor:
+        ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
         ctx.activations, ctx.weights = activations, weights
         ctx.versions = [W._version for W in weights]
         ctx.set_materialize_grads(False)
@@ -242,13 +243,13 @@ class MLPFunction(Function):
         _check_once_differentiable("mlp")
         _check_versions(ctx.weights, ctx.versions, "mlp")
         if delta is None:
-            return (None, None) + (None,) * len(ctx.weights)
+            return (None, None, None) + (None,) * len(ctx.weights)
         # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
         grads, dx = bp.backward_pass(
             ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
-            want=ctx.needs_input_grad[2:], need_input_grad=ctx.needs_input_grad[0],
+            want=ctx.needs_input_grad[3:], need_input_grad=ctx.needs_input_grad[0],
         )
-        return (dx, None, *grads)
+        return (dx, None, None, *grads)
 
 
 def _check_once_differentiable(name: str) -> None:
@@ -259,13 +260,14 @@ def _check_once_differentiable(name: str) -> None:
         )
 
 
-def _check_versions(tensors: Sequence[Tensor], versions: Sequence[int], name: str) -> None:
-    for l, (W, v) in enumerate(zip(tensors, versions, strict=True)):
-        if W._version != v:
-            raise RuntimeError(
-                f"bpcore.functional.{name}: weight {l} was modified in place between forward and backward "
-                "(an optimizer step before backward?); its gradient would be wrong"
-            )
+def _check_versions(tensors: Sequence[Tensor], versions: list[int], name: str) -> None:
+    if [W._version for W in tensors] == versions:
+        return
+    l = next(l for l, (W, v) in enumerate(zip(tensors, versions, strict=True)) if W._version != v)
+    raise RuntimeError(
+        f"bpcore.functional.{name}: weight {l} was modified in place between forward and backward "
+        "(an optimizer step before backward?); its gradient would be wrong"
+    )
 
 
 # ------------------------------------------------------------------------------------ public functions
@@ -376,4 +378,4 @@ def mlp(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str]) -> Ten
         )
     for name in activations:
         bp.activation(name)
-    return MLPFunction.apply(x, activations, *weights)
+    return MLPFunction.apply(x, activations, bp.augment_pays(weights), *weights)
