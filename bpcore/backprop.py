@@ -170,7 +170,7 @@ def cross_entropy(z: Tensor, target: Tensor) -> Tensor:
 
 def onehot_delta(o: Tensor, target: Tensor) -> Tensor:
     """δ^(L) = (o − onehot(t)) / B for class probabilities o (B, K), written into o."""
-    o.scatter_(1, target[:, None], -1.0, reduce="add")
+    o.scatter_(1, target.unsqueeze(1), -1.0, reduce="add")
     return o.div_(len(target))
 
 
