@@ -37,7 +37,7 @@ THUMB_STRIDE = 2  # neuron thumbnails use every 2nd field point per axis (50 × 
 _VIEW_SHARE = 0.4
 _MIN_INTERVAL = {"decision": 0.1, "thumbnails": 0.25, "confusion": 0.5}  # seconds; others may draw every frame
 GUI_BUDGET = (0.08, 0.6)  # share of a CPU the GUI thread may use while a run goes on: GIL-bound trainer, other
-PYTHON_PER_STEP_S = 150e-6  # Python time of one training step (tiny nets: the whole step; big: a sliver)
+PYTHON_PER_STEP_S = 250e-6  # GIL-held time of one step beside a drawing GUI (tiny nets: the whole step)
 TICK_WORK_S = 0.004  # heavy views drawn in one tick while training stop once this much time is used
 _FIRST = ("weights",)  # drawn first whenever due (its own spacing, cost / share, leaves room for the rest)
 
