@@ -6,6 +6,7 @@ as a user's own file, with the task forced to classification. Attribution: resou
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from bpcore.data.csv_reader import read_csv
@@ -13,7 +14,17 @@ from bpcore.data.dataset import Dataset
 from bpcore.errors import DataError
 
 REAL_SETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
-DATA_DIR = Path(__file__).resolve().parents[2] / "resources" / "datasets"
+
+
+def _data_dir() -> Path:
+    """resources/datasets of a checkout (or editable install), else the copy a wheel installs."""
+    checkout = Path(__file__).resolve().parents[2] / "resources" / "datasets"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("bpcore._resources") / "datasets"))
+
+
+DATA_DIR = _data_dir()
 
 
 def bundled_path(name: str) -> Path:
