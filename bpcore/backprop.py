@@ -90,6 +90,7 @@ class Activation:
 
     `dphi` is the formula; `back(g, o)` computes δ = g ⊙ o' with it in one pass over memory: for sigmoid,
     tanh and ReLU that is ATen's fused kernel of exactly this product (tests assert back(g, o) = g ⊙ dphi(o)).
+    `back_(g, o)` writes the same δ over g, for a g nobody else holds (the network's own ∂J/∂h).
     """
 
     name: str
@@ -97,11 +98,14 @@ class Activation:
     dphi: Callable[[Tensor], Tensor]  # o -> o' (eq. 5 ②)
     phi_: Callable[[Tensor], Tensor]  # in-place φ, for buffers nobody else holds
     fused_back: Callable[[Tensor, Tensor], Tensor] | None = None  # (g, o) -> g ⊙ o' in one kernel
+    fused_back_: Callable[[Tensor, Tensor], Tensor] | None = None  # the same, written over g
     back: Callable[[Tensor, Tensor], Tensor] = field(init=False, repr=False, compare=False)
+    back_: Callable[[Tensor, Tensor], Tensor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # δ = g ⊙ o' (eq. 8 and the hidden-layer recursion), bound once: it runs per layer per step
         object.__setattr__(self, "back", self.fused_back or (lambda g, o: g * self.dphi(o)))
+        object.__setattr__(self, "back_", self.fused_back_ or (lambda g, o: g.mul_(self.dphi(o))))
 
 
 def leaky_relu(z: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -116,23 +120,31 @@ def leaky_relu_back(g: Tensor, o: Tensor, negative_slope: float = 0.01) -> Tenso
 
 _aten = torch.ops.aten
 
+
+def _over_g(op, *args) -> Callable[[Tensor, Tensor], Tensor]:
+    """ATen's g ⊙ o' kernel `op` writing its result over g (its grad_input overload): no new buffer."""
+    return lambda g, o: op.grad_input(g, o, *args, grad_input=g)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         # o = 1/(1+e^−z):  o' = o (1 − o)
-        Activation("sigmoid", torch.sigmoid, lambda o: o * (1 - o), torch.sigmoid_, _aten.sigmoid_backward),
+        Activation("sigmoid", torch.sigmoid, lambda o: o * (1 - o), torch.sigmoid_,
+                   _aten.sigmoid_backward, _over_g(_aten.sigmoid_backward)),
         # o = tanh z:  o' = 1 − o²
-        Activation("tanh", torch.tanh, lambda o: 1 - o * o, torch.tanh_, _aten.tanh_backward),
+        Activation("tanh", torch.tanh, lambda o: 1 - o * o, torch.tanh_,
+                   _aten.tanh_backward, _over_g(_aten.tanh_backward)),
         # o = max(z, 0):  o' = [o > 0]
         Activation("relu", torch.relu, lambda o: (o > 0).to(o.dtype), torch.relu_,
-                   partial(_aten.threshold_backward.default, threshold=0)),
+                   partial(_aten.threshold_backward.default, threshold=0), _over_g(_aten.threshold_backward, 0)),
         # o = z if z > 0 else 0.01 z:  o' = 1 if o > 0 else 0.01
         Activation("leaky_relu", leaky_relu, lambda o: leaky_relu_back(torch.ones_like(o), o),
                    lambda z: F.leaky_relu_(z, 0.01), leaky_relu_back),
         # o = log(1 + e^z):  o' = σ(z) = 1 − e^−o
         Activation("softplus", F.softplus, lambda o: -torch.expm1(-o), F.softplus),
         # o = z:  o' = 1
-        Activation("identity", lambda z: z, torch.ones_like, lambda z: z, lambda g, o: g),
+        Activation("identity", lambda z: z, torch.ones_like, lambda z: z, lambda g, o: g, lambda g, o: g),
     )
 }
 
@@ -276,7 +288,7 @@ def backward_pass(
     write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
     """
     grads: list[Tensor | None] = [None] * len(weights)
-    backs = [ACTIVATIONS[name].back for name in activations]
+    backs = [ACTIVATIONS[name].back_ for name in activations]  # over ∂J/∂h, which grad_h made fresh
     augmented = hs[0].shape[-1] == weights[0].shape[0]
     for l in range(len(weights) - 1, -1, -1):
         if deltas is not None:

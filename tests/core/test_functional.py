@@ -347,3 +347,8 @@ def test_fused_backward_equals_the_written_formula(name):
     o = act.phi(z)
     g = torch.randn(201, dtype=f64, generator=torch.Generator().manual_seed(0))
     assert (act.back(g, o) - g * act.dphi(o)).abs().max() < 1e-15
+    # back_ writes the same δ over g and returns g itself
+    g_ = g.clone()
+    delta = act.back_(g_, o)
+    assert delta.data_ptr() == g_.data_ptr()
+    assert (delta - act.back(g, o)).abs().max() == 0
