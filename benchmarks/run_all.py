@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = [
-    "benchmarks.bench_engine", "benchmarks.bench_engine_gap", "benchmarks.bench_grad_layout",
+    "benchmarks.bench_engine", "benchmarks.bench_engine_gap", "benchmarks.bench_layouts",
     "benchmarks.bench_trainer", "benchmarks.bench_gui",
 ]
 

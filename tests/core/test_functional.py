@@ -352,3 +352,17 @@ def test_fused_backward_equals_the_written_formula(name):
     delta = act.back_(g_, o)
     assert delta.data_ptr() == g_.data_ptr()
     assert (delta - act.back(g, o)).abs().max() == 0
+
+
+@pytest.mark.parametrize("shape", [(256, 10), (8, 3), (64, 40)])
+def test_softmax_route_by_class_count_gives_torch_values(shape):
+    """Few classes over a long batch take the transposed route (faster on CPU); values are torch's."""
+    z = torch.randn(*shape, dtype=f64, generator=torch.Generator().manual_seed(4)) * 30
+    assert bp._few_classes(z) == (shape == (256, 10))
+    assert (bp.softmax(z) - torch.softmax(z, 1)).abs().max() < 1e-15
+    assert (bp.softmax(z, log=True) - torch.log_softmax(z, 1)).abs().max() < 1e-13
+    t = torch.randint(0, shape[1], (shape[0],), generator=torch.Generator().manual_seed(5))
+    zg = z.clone().requires_grad_()
+    BF.cross_entropy(zg, t).backward()
+    assert (zg.grad - (torch.softmax(z, 1) - F.one_hot(t, shape[1])) / shape[0]).abs().max() < 1e-15
+    assert abs(BF.cross_entropy(z, t).item() - F.cross_entropy(z, t).item()) < 1e-12
