@@ -65,7 +65,7 @@ def grad_W(h: Tensor, delta: Tensor, out: Tensor | None = None, augmented: bool 
 def _narrow_output(h: Tensor, delta: Tensor) -> bool:
     """Whether ∇_W is narrow (≤ 16 outputs) over a long product (B · D_in ≥ 2¹⁶), on the CPU (measured in
     benchmarks/bench_layouts.py: e.g. B 256, 512 → 10 takes 64 µs direct, 32 µs transposed + copy)."""
-    return h.numel() >= 1 << 16 and delta.shape[-1] <= 16 and delta.device.type == "cpu"
+    return h.numel() >= 1 << 16 and delta.shape[-1] <= 16 and delta.is_cpu
 
 
 def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> None:
@@ -170,7 +170,7 @@ def softmax(z: Tensor, log: bool = False) -> Tensor:
 
 
 def _few_classes(z: Tensor) -> bool:
-    return z.dim() == 2 and z.shape[1] < 16 and z.numel() >= 1024 and z.device.type == "cpu"
+    return z.dim() == 2 and z.shape[1] < 16 and z.numel() >= 1024 and z.is_cpu
 
 
 def softmax_back(g: Tensor, o: Tensor) -> Tensor:
