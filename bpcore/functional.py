@@ -2,19 +2,18 @@
 
 The formulas live in `bpcore.backprop`; the classes here only wire them into autograd: what to save in
 forward, which input gradients to compute in backward. Per-layer Functions support double backward
-(their backward is made of differentiable tensor operations); the fused `mlp` and `cross_entropy`, built
-for speed with in-place buffers, are once-differentiable.
+(their backward is made of differentiable tensor operations); `cross_entropy` and the fused network
+Functions `mlp` and `mlp_loss` (defined in `bpcore.fused`), built for speed with in-place buffers, are
+once-differentiable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import torch
 from torch import Tensor
 from torch.autograd import Function
 
 from bpcore import backprop as bp
+from bpcore.fused import check_once_differentiable, mlp, mlp_loss
 
 __all__ = [
     "bernoulli_nll",
@@ -25,6 +24,7 @@ __all__ = [
     "linear",
     "loss",
     "mlp",
+    "mlp_loss",
     "mse",
     "nll",
     "output_loss",
@@ -151,7 +151,7 @@ class CrossEntropyFunction(Function):
 
     @staticmethod
     def backward(ctx, g: Tensor | None):
-        _check_once_differentiable("cross_entropy")
+        check_once_differentiable("cross_entropy")
         if g is None or not ctx.needs_input_grad[0]:
             return None, None
         # eq. 8 with o = softmax: δ^(L) = (o − onehot(t)) / B
@@ -220,54 +220,6 @@ class BernoulliNLLFunction(_LossOnOutputFunction):
     J = staticmethod(bp.bernoulli_nll)
     grad_o = staticmethod(bp.bernoulli_nll_grad)
     symmetric = False
-
-
-class MLPFunction(Function):
-    """The whole network as one Function: forward loop, then the δ recursion in one backward.
-
-    `augment` carries [h, 1] through the layers (see `bpcore.backprop.augment_pays`). Saved tensors are
-    kept on ctx with their version counters checked by hand (`_check_versions`): `save_for_backward` plus
-    `once_differentiable` cost ~35 µs a step, a fifth of a small network's step.
-    """
-
-    @staticmethod
-    def forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, *weights: Tensor) -> Tensor:
-        ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
-        ctx.activations, ctx.weights = activations, weights
-        ctx.versions = [W._version for W in weights]
-        ctx.set_materialize_grads(False)
-        return z
-
-    @staticmethod
-    def backward(ctx, delta: Tensor | None):
-        _check_once_differentiable("mlp")
-        _check_versions(ctx.weights, ctx.versions, "mlp")
-        if delta is None:
-            return (None, None, None) + (None,) * len(ctx.weights)
-        # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
-        grads, dx = bp.backward_pass(
-            ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
-            want=ctx.needs_input_grad[3:], need_input_grad=ctx.needs_input_grad[0],
-        )
-        return (dx, None, None, *grads)
-
-
-def _check_once_differentiable(name: str) -> None:
-    if torch.is_grad_enabled():
-        raise RuntimeError(
-            f"bpcore.functional.{name} is once-differentiable: its backward cannot build a graph "
-            "(create_graph=True); use the per-layer functions for higher derivatives"
-        )
-
-
-def _check_versions(tensors: Sequence[Tensor], versions: list[int], name: str) -> None:
-    if [W._version for W in tensors] == versions:
-        return
-    l = next(l for l, (W, v) in enumerate(zip(tensors, versions, strict=True)) if W._version != v)
-    raise RuntimeError(
-        f"bpcore.functional.{name}: weight {l} was modified in place between forward and backward "
-        "(an optimizer step before backward?); its gradient would be wrong"
-    )
 
 
 # ------------------------------------------------------------------------------------ public functions
@@ -366,16 +318,3 @@ def loss(output: str, z: Tensor, target: Tensor) -> Tensor:
         return _FUSED_LOSSES[output](z, target)
     except KeyError:
         raise ValueError(f"unknown output {output!r}; choose one of {', '.join(_FUSED_LOSSES)}") from None
-
-
-def mlp(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str]) -> Tensor:
-    """The whole network as one Function; returns the logits z^(L). One activation per hidden layer."""
-    activations = tuple(activations)
-    if len(activations) != len(weights) - 1:
-        raise ValueError(
-            f"mlp needs one activation per hidden layer: {len(weights)} weight matrices "
-            f"need {len(weights) - 1} activations, got {len(activations)}"
-        )
-    for name in activations:
-        bp.activation(name)
-    return MLPFunction.apply(x, activations, bp.augment_pays(weights), *weights)

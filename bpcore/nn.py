@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from bpcore import backprop as bp
 from bpcore import functional as BF
+from bpcore import fused
 
 __all__ = ["MLP", "Activation", "Linear", "init_weight"]
 
@@ -113,7 +114,7 @@ class MLP(nn.Module):
         # the constructor validated the activations and chose `augment`; skip bpcore.functional.mlp's checks
         # on the hot path, and read the weights from the module dicts (nn.Module.__getattr__ costs ~1 µs each)
         weights = [layer._parameters["weight"] for layer in self._modules["layers"]]
-        return BF.MLPFunction.apply(x, self.activations, self._augment, *weights)
+        return fused.MLPFunction.apply(x, self.activations, self._augment, *weights)
 
     def predict(self, x: Tensor) -> Tensor:
         """o = output(z^(L)) without building a graph: class probabilities or regression values."""
@@ -123,6 +124,13 @@ class MLP(nn.Module):
     def loss(self, z: Tensor, target: Tensor) -> Tensor:
         """The loss that matches the output: softmax → cross-entropy, sigmoid → binary CE, identity → MSE."""
         return BF.loss(self.output, z, target)
+
+    def objective(self, x: Tensor, target: Tensor) -> Tensor:
+        """J = loss(self(x), target) as ONE autograd Function (`bpcore.functional.mlp_loss`): the same value
+        and gradients, one graph node instead of two, so a training step costs less. Target is data."""
+        fused.check_target(target)
+        weights = [layer._parameters["weight"] for layer in self._modules["layers"]]
+        return fused.MLPLossFunction.apply(x, target, self.activations, self._augment, self.output, *weights)
 
     def extra_repr(self) -> str:
         return f"sizes={list(self.sizes)}, activations={list(self.activations)}, output={self.output!r}"
