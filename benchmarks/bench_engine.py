@@ -1,6 +1,8 @@
 """Engine benchmark: one training step of bpcore.nn.MLP + GradientDescent vs torch.nn + SGD(foreach).
 
-Both run forward, loss, backward (autograd) and the update in the same process, interleaved rounds.
+bpcore runs two ways: MLP.loss(MLP(x)) (network and loss Functions) and MLP.objective(x, t) (one Function).
+
+All run forward, loss, backward (autograd) and the update in the same process, interleaved rounds.
 Usage: python -m benchmarks.bench_engine [--rounds 201] [--pairs 3] [--out docs/benchmarks.md]
 """
 
@@ -25,7 +27,9 @@ def _steps(sizes, batch, activation):
     t = torch.randint(0, sizes[-1], (batch,), generator=g)
     ours = MLP(sizes, activation, seed=0)
     native = ours.to_torch()
+    fused = MLP(sizes, activation, seed=0)
     opt_ours = GradientDescent(ours.parameters(), lr=0.01)
+    opt_fused = GradientDescent(fused.parameters(), lr=0.01)
     opt_native = torch.optim.SGD(native.parameters(), lr=0.01, foreach=True)
 
     def step_ours():
@@ -33,12 +37,20 @@ def _steps(sizes, batch, activation):
         ours.loss(ours(x), t).backward()
         opt_ours.step()
 
+    def step_fused():
+        opt_fused.zero_grad()
+        fused.objective(x, t).backward()
+        opt_fused.step()
+
     def step_native():
         opt_native.zero_grad()
         F.cross_entropy(native(x), t).backward()
         opt_native.step()
 
-    return {"bpcore": step_ours, "native": step_native}
+    return {"bpcore": step_ours, "objective": step_fused, "native": step_native}
+
+
+PATHS = {"bpcore": "MLP.loss(MLP(x))", "objective": "MLP.objective(x, t)"}
 
 
 def main(argv=None) -> list[list[str]]:
@@ -52,26 +64,29 @@ def main(argv=None) -> list[list[str]]:
         for activation in ("relu", "tanh"):
             fns = {}
             for i in range(args.pairs):  # each pair's tensors sit at other addresses: placement varies
-                pair = _steps(sizes, batch, activation)
-                fns[f"bpcore{i}"], fns[f"native{i}"] = pair["bpcore"], pair["native"]
+                for name, fn in _steps(sizes, batch, activation).items():
+                    fns[f"{name}{i}"] = fn
             times = interleaved(fns, rounds=args.rounds, target_s=0.004)
-            ratios = [median_ratio(times, f"bpcore{i}", f"native{i}") for i in range(args.pairs)]
             floor = [median_ratio(times, f"native{i}", "native0") for i in range(1, args.pairs)]
-            row = ["-".join(map(str, sizes)), str(batch), activation,
-                   f"{median(times['bpcore0']) * 1e6:.1f}", f"{median(times['native0']) * 1e6:.1f}",
-                   f"{median(ratios):.3f}", " / ".join(f"{r:.3f}" for r in ratios),
-                   " / ".join(f"{r:.3f}" for r in floor)]
-            print(" | ".join(row), flush=True)
-            rows.append(row)
+            for path, label in PATHS.items():
+                ratios = [median_ratio(times, f"{path}{i}", f"native{i}") for i in range(args.pairs)]
+                row = ["-".join(map(str, sizes)), str(batch), activation, label,
+                       f"{median(times[f'{path}0']) * 1e6:.1f}", f"{median(times['native0']) * 1e6:.1f}",
+                       f"{median(ratios):.3f}", " / ".join(f"{r:.3f}" for r in ratios),
+                       " / ".join(f"{r:.3f}" for r in floor)]
+                print(" | ".join(row), flush=True)
+                rows.append(row)
     if args.out:
         write_section(
             args.out, "Engine: autograd path (bpcore.nn.MLP + GradientDescent vs nn.Sequential + SGD foreach)",
             "python -m benchmarks.bench_engine --out docs/benchmarks.md",
-            ["net", "batch", "φ", "bpcore µs/step", "native µs/step", "ratio (median of pairs)", "each pair",
-             "native copy / native"], rows,
-            f"Bars: ratio ≤ 1.10 at 2-8-8-2, ≤ 1.02 at 784-512-512-10. {args.pairs} independent model pairs per "
-            f"row, {args.rounds} interleaved rounds of ~4 ms each; the last column times identical native models "
-            "against each other: the spread that memory placement alone gives.",
+            ["net", "batch", "φ", "bpcore path", "bpcore µs/step", "native µs/step", "ratio (median of pairs)",
+             "each pair", "native copy / native"], rows,
+            f"Bars: ratio ≤ 1.10 at 2-8-8-2, ≤ 1.02 at 784-512-512-10. MLP.loss(MLP(x)) is two autograd Functions "
+            "(network, loss), MLP.objective(x, t) one (bpcore.fused.mlp_loss); both GradientDescent. "
+            f"{args.pairs} independent model sets per row, {args.rounds} interleaved rounds of ~4 ms each; the "
+            "last column times identical native models against each other: the spread that memory placement "
+            "alone gives.",
         )
     return rows
 
