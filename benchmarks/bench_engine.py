@@ -3,12 +3,13 @@
 bpcore runs two ways: MLP.loss(MLP(x)) (network and loss Functions) and MLP.objective(x, t) (one Function).
 
 All run forward, loss, backward (autograd) and the update in the same process, interleaved rounds.
-Usage: python -m benchmarks.bench_engine [--rounds 201] [--pairs 3] [--out docs/benchmarks.md]
+Usage: python -m benchmarks.bench_engine [--rounds 201] [--pairs 5] [--seed 0] [--out docs/benchmarks.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 
 import torch
 import torch.nn.functional as F
@@ -21,13 +22,22 @@ from bpcore.optim import GradientDescent
 CASES = [((2, 8, 8, 2), 32), ((784, 512, 512, 10), 256)]
 
 
-def _steps(sizes, batch, activation):
+def _steps(sizes, batch, activation, spacing: random.Random | None = None):
+    """One training step each for bpcore (two ways) and native. With `spacing`, unused buffers of random
+    size go between the models so that each set's tensors sit at different relative addresses."""
+    def space():
+        if spacing is not None:
+            _SPACERS.append(torch.empty(spacing.randrange(1, 1 << 19)))
+
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, sizes[0], generator=g)
     t = torch.randint(0, sizes[-1], (batch,), generator=g)
     ours = MLP(sizes, activation, seed=0)
+    space()
     native = ours.to_torch()
+    space()
     fused = MLP(sizes, activation, seed=0)
+    space()
     opt_ours = GradientDescent(ours.parameters(), lr=0.01)
     opt_fused = GradientDescent(fused.parameters(), lr=0.01)
     opt_native = torch.optim.SGD(native.parameters(), lr=0.01, foreach=True)
@@ -51,20 +61,22 @@ def _steps(sizes, batch, activation):
 
 
 PATHS = {"bpcore": "MLP.loss(MLP(x))", "objective": "MLP.objective(x, t)"}
+_SPACERS: list[torch.Tensor] = []
 
 
 def main(argv=None) -> list[list[str]]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=201)
-    ap.add_argument("--pairs", type=int, default=3, help="independent (bpcore, native) model pairs per case")
+    ap.add_argument("--pairs", type=int, default=5, help="independent model sets (bpcore ×2, native) per case")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random spacing between the sets' tensors")
     ap.add_argument("--out", default=None, help="markdown file to update (section 'Engine')")
     args = ap.parse_args(argv)
     rows = []
     for sizes, batch in CASES:
         for activation in ("relu", "tanh"):
-            fns = {}
-            for i in range(args.pairs):  # each pair's tensors sit at other addresses: placement varies
-                for name, fn in _steps(sizes, batch, activation).items():
+            fns, spacing = {}, random.Random(args.seed)
+            for i in range(args.pairs):  # each set's tensors sit at other addresses: placement varies
+                for name, fn in _steps(sizes, batch, activation, spacing).items():
                     fns[f"{name}{i}"] = fn
             times = interleaved(fns, rounds=args.rounds, target_s=0.004)
             floor = [median_ratio(times, f"native{i}", "native0") for i in range(1, args.pairs)]
@@ -76,6 +88,7 @@ def main(argv=None) -> list[list[str]]:
                        " / ".join(f"{r:.3f}" for r in floor)]
                 print(" | ".join(row), flush=True)
                 rows.append(row)
+            _SPACERS.clear()
     if args.out:
         write_section(
             args.out, "Engine: autograd path (bpcore.nn.MLP + GradientDescent vs nn.Sequential + SGD foreach)",
@@ -84,9 +97,9 @@ def main(argv=None) -> list[list[str]]:
              "each pair", "native copy / native"], rows,
             f"Bars: ratio ≤ 1.10 at 2-8-8-2, ≤ 1.02 at 784-512-512-10. MLP.loss(MLP(x)) is two autograd Functions "
             "(network, loss), MLP.objective(x, t) one (bpcore.fused.mlp_loss); both GradientDescent. "
-            f"{args.pairs} independent model sets per row, {args.rounds} interleaved rounds of ~4 ms each; the "
-            "last column times identical native models against each other: the spread that memory placement "
-            "alone gives.",
+            f"{args.pairs} independent model sets per row, unused buffers of random size between their tensors, "
+            f"{args.rounds} interleaved rounds of ~4 ms each; the last column times identical native models "
+            "against each other: the spread that memory placement alone gives.",
         )
     return rows
 

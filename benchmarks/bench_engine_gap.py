@@ -7,7 +7,8 @@ nn.Sequential + F.cross_entropy + SGD(foreach) in interleaved rounds, with indep
   python, bias row in W   W (in + 1, out) with the bias as its last row (eq. 11), ∇_W written in place
   bpcore.mlp + F.ce       bpcore.nn.MLP with PyTorch's loss and SGD
   bpcore                  bpcore.nn.MLP + MLP.loss (bpcore.functional.cross_entropy) + GradientDescent
-Usage: python -m benchmarks.bench_engine_gap [--rounds 201] [--copies 2] [--out docs/benchmarks.md]
+  bpcore, one Function    MLP.objective (network and loss as one Function, bpcore.fused) + GradientDescent
+Usage: python -m benchmarks.bench_engine_gap [--rounds 201] [--copies 3] [--out docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -110,6 +111,13 @@ def _variants() -> dict:
     in_out = [torch.nn.Parameter(p.detach().t().contiguous() if p.dim() == 2 else p.detach().clone()) for p in nat]
     folded = [torch.nn.Parameter(W.detach().clone()) for W in ours.parameters()]
     ours_f = MLP(SIZES, "relu", seed=0)
+    ours_1 = MLP(SIZES, "relu", seed=0)
+    opt_1 = GradientDescent(ours_1.parameters(), lr=0.01)
+
+    def objective_step():
+        opt_1.zero_grad()
+        ours_1.objective(x, t).backward()
+        opt_1.step()
     return {
         "native": step(nat, lambda: native(x), F.cross_entropy, sgd(nat)),
         "python, native layout": step(nat, lambda: _NativeLayout.apply(x, *nat), F.cross_entropy, sgd(nat)),
@@ -118,13 +126,14 @@ def _variants() -> dict:
                                       sgd(folded)),
         "bpcore.mlp + F.ce": step(None, lambda: ours_f(x), F.cross_entropy, sgd(ours_f.parameters())),
         "bpcore": step(None, lambda: ours(x), ours.loss, GradientDescent(ours.parameters(), lr=0.01)),
+        "bpcore, one Function": objective_step,
     }
 
 
 def main(argv=None) -> list[list[str]]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=201)
-    ap.add_argument("--copies", type=int, default=2, help="independent copies of every variant")
+    ap.add_argument("--copies", type=int, default=3, help="independent copies of every variant")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     fns, names = {}, []
