@@ -125,5 +125,8 @@ def check_all(device: str | torch.device = "cpu", batch: int = 3) -> list[CheckR
         ("bernoulli_nll", BF.bernoulli_nll, (p_bin, t_bin), F.binary_cross_entropy),
         ("mlp", lambda x, W0, W1: BF.mlp(x, [W0, W1], ["tanh"]), (h, *Ws),
          lambda x, W0, W1: F.linear(torch.tanh(F.linear(x, W0[:-1].mT, W0[-1])), W1[:-1].mT, W1[-1])),
+        ("mlp_loss", lambda x, W0, W1: BF.mlp_loss(x, [W0, W1], ["tanh"], t_cls), (h, *Ws),
+         lambda x, W0, W1: F.cross_entropy(
+             F.linear(torch.tanh(F.linear(x, W0[:-1].mT, W0[-1])), W1[:-1].mT, W1[-1]), t_cls)),
     ]
     return [check_function(fn, *args, reference=ref, name=name) for name, fn, args, ref in cases]

@@ -231,8 +231,8 @@ def test_check_prints_every_function_ok(capsys):
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     reports = [ln for ln in out if "gradcheck" in ln and not ln.startswith(" ")]
-    assert len(reports) == 14 and all(ln.rstrip().endswith(" OK") for ln in reports)
-    assert out[-1] == "14/14 Functions OK on cpu"
+    assert len(reports) == 15 and all(ln.rstrip().endswith(" OK") for ln in reports)
+    assert out[-1] == "15/15 Functions OK on cpu"
 
 
 def test_check_exits_1_when_a_function_fails(capsys, monkeypatch):
@@ -244,4 +244,4 @@ def test_check_exits_1_when_a_function_fails(capsys, monkeypatch):
 
     monkeypatch.setattr(bpcore.testing, "check_all", one_broken)
     assert main(["check", "--device", "cpu"]) == 1
-    assert capsys.readouterr().out.splitlines()[-1] == "13/14 Functions OK on cpu"
+    assert capsys.readouterr().out.splitlines()[-1] == "14/15 Functions OK on cpu"

@@ -50,7 +50,7 @@ def test_states_once_differentiable():
 
 def test_every_engine_function_passes():
     reports = check_all("cpu")
-    assert len(reports) == 14
+    assert len(reports) == 15
     bad = [str(r) for r in reports if not r.ok]
     assert not bad, "\n".join(bad)
     assert max(r.reference_error for r in reports) < 1e-12
