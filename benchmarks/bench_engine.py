@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -22,13 +23,9 @@ from bpcore.optim import GradientDescent
 CASES = [((2, 8, 8, 2), 32), ((784, 512, 512, 10), 256)]
 
 
-def _steps(sizes, batch, activation, spacing: random.Random | None = None):
-    """One training step each for bpcore (two ways) and native. With `spacing`, unused buffers of random
-    size go between the models so that each set's tensors sit at different relative addresses."""
-    def space():
-        if spacing is not None:
-            _SPACERS.append(torch.empty(spacing.randrange(1, 1 << 19)))
-
+def _steps(sizes, batch, activation, space: Callable[[], object] = lambda: None):
+    """One training step each for bpcore (two ways) and native; `space()` runs between building the models
+    (the benchmark allocates unused buffers of random size there, so each set's tensors sit elsewhere)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, sizes[0], generator=g)
     t = torch.randint(0, sizes[-1], (batch,), generator=g)
@@ -61,7 +58,6 @@ def _steps(sizes, batch, activation, spacing: random.Random | None = None):
 
 
 PATHS = {"bpcore": "MLP.loss(MLP(x))", "objective": "MLP.objective(x, t)"}
-_SPACERS: list[torch.Tensor] = []
 
 
 def main(argv=None) -> list[list[str]]:
@@ -74,9 +70,13 @@ def main(argv=None) -> list[list[str]]:
     rows = []
     for sizes, batch in CASES:
         for activation in ("relu", "tanh"):
-            fns, spacing = {}, random.Random(args.seed)
+            fns, spacing, spacers = {}, random.Random(args.seed), []
+
+            def space(spacers=spacers, spacing=spacing):
+                spacers.append(torch.empty(spacing.randrange(1, 1 << 19)))
+
             for i in range(args.pairs):  # each set's tensors sit at other addresses: placement varies
-                for name, fn in _steps(sizes, batch, activation, spacing).items():
+                for name, fn in _steps(sizes, batch, activation, space).items():
                     fns[f"{name}{i}"] = fn
             times = interleaved(fns, rounds=args.rounds, target_s=0.004)
             floor = [median_ratio(times, f"native{i}", "native0") for i in range(1, args.pairs)]
@@ -88,7 +88,6 @@ def main(argv=None) -> list[list[str]]:
                        " / ".join(f"{r:.3f}" for r in floor)]
                 print(" | ".join(row), flush=True)
                 rows.append(row)
-            _SPACERS.clear()
     if args.out:
         write_section(
             args.out, "Engine: autograd path (bpcore.nn.MLP + GradientDescent vs nn.Sequential + SGD foreach)",

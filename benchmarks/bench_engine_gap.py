@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import Function
 
+from benchmarks.bench_engine import _steps
 from benchmarks.report import write_section
 from benchmarks.timing import interleaved, median_ratio
 from bpcore.nn import MLP
-from bpcore.optim import GradientDescent
 
 SIZES, BATCH = (784, 512, 512, 10), 256
 _relu_back = torch.ops.aten.threshold_backward
@@ -95,7 +95,7 @@ def _variants() -> dict:
     x = torch.randn(BATCH, SIZES[0], generator=g)
     t = torch.randint(0, SIZES[-1], (BATCH,), generator=g)
 
-    def step(params, forward, loss, opt):
+    def step(forward, loss, opt):
         def run():
             opt.zero_grad()
             loss(forward(), t).backward()
@@ -105,28 +105,20 @@ def _variants() -> dict:
     def sgd(params):
         return torch.optim.SGD(params, lr=0.01, foreach=True)
 
-    ours = MLP(SIZES, "relu", seed=0)
-    native = ours.to_torch()
-    nat = list(native.parameters())
+    base = _steps(SIZES, BATCH, "relu")  # native and bpcore both ways, as bench_engine times them
+    model = MLP(SIZES, "relu", seed=0)
+    nat = list(model.to_torch().parameters())
     in_out = [torch.nn.Parameter(p.detach().t().contiguous() if p.dim() == 2 else p.detach().clone()) for p in nat]
-    folded = [torch.nn.Parameter(W.detach().clone()) for W in ours.parameters()]
+    folded = [torch.nn.Parameter(W.detach().clone()) for W in model.parameters()]
     ours_f = MLP(SIZES, "relu", seed=0)
-    ours_1 = MLP(SIZES, "relu", seed=0)
-    opt_1 = GradientDescent(ours_1.parameters(), lr=0.01)
-
-    def objective_step():
-        opt_1.zero_grad()
-        ours_1.objective(x, t).backward()
-        opt_1.step()
     return {
-        "native": step(nat, lambda: native(x), F.cross_entropy, sgd(nat)),
-        "python, native layout": step(nat, lambda: _NativeLayout.apply(x, *nat), F.cross_entropy, sgd(nat)),
-        "python, W (in, out)": step(in_out, lambda: _InOutLayout.apply(x, *in_out), F.cross_entropy, sgd(in_out)),
-        "python, bias row in W": step(folded, lambda: _BiasRowLayout.apply(x, *folded), F.cross_entropy,
-                                      sgd(folded)),
-        "bpcore.mlp + F.ce": step(None, lambda: ours_f(x), F.cross_entropy, sgd(ours_f.parameters())),
-        "bpcore": step(None, lambda: ours(x), ours.loss, GradientDescent(ours.parameters(), lr=0.01)),
-        "bpcore, one Function": objective_step,
+        "native": base["native"],
+        "python, native layout": step(lambda: _NativeLayout.apply(x, *nat), F.cross_entropy, sgd(nat)),
+        "python, W (in, out)": step(lambda: _InOutLayout.apply(x, *in_out), F.cross_entropy, sgd(in_out)),
+        "python, bias row in W": step(lambda: _BiasRowLayout.apply(x, *folded), F.cross_entropy, sgd(folded)),
+        "bpcore.mlp + F.ce": step(lambda: ours_f(x), F.cross_entropy, sgd(ours_f.parameters())),
+        "bpcore": base["bpcore"],
+        "bpcore, one Function": base["objective"],
     }
 
 

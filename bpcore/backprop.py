@@ -276,11 +276,11 @@ def forward_pass(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str
     keep_one = x.shape[-1] == weights[0].shape[0]
     h, hs, os = x, [x], []
     for W, name in zip(weights[:-1], activations, strict=True):
-        o = ACTIVATIONS[name].phi_(h @ W if keep_one else linear(h, W))  # z = [h, 1] W (eq. 11)
+        o = ACTIVATIONS[name].phi_(linear(h, W))
         h = augment(o) if keep_one else o
         hs.append(h)
         os.append(o)
-    return hs, os, h @ weights[-1] if keep_one else linear(h, weights[-1])
+    return hs, os, linear(h, weights[-1])
 
 
 def backward_pass(

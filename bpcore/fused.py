@@ -29,24 +29,11 @@ class MLPFunction(Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, *weights: Tensor) -> Tensor:
-        ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
-        ctx.activations, ctx.weights = activations, weights
-        ctx.versions = [W._version for W in weights]
-        ctx.set_materialize_grads(False)
-        return z
+        return _forward(ctx, x, activations, augment, weights)
 
     @staticmethod
     def backward(ctx, delta: Tensor | None):
-        check_once_differentiable("mlp")
-        check_versions(ctx.weights, ctx.versions, "mlp")
-        if delta is None:
-            return (None, None, None) + (None,) * len(ctx.weights)
-        # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
-        grads, dx = bp.backward_pass(
-            ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
-            want=ctx.needs_input_grad[3:], need_input_grad=ctx.needs_input_grad[0],
-        )
-        return (dx, None, None, *grads)
+        return _backward(ctx, "mlp", delta, n_args=3)
 
 
 class MLPLossFunction(Function):
@@ -55,26 +42,38 @@ class MLPLossFunction(Function):
     @staticmethod
     def forward(ctx, x: Tensor, target: Tensor, activations: tuple[str, ...], augment: bool, output: str,
                 *weights: Tensor) -> Tensor:
-        ctx.hs, ctx.os, ctx.z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
-        ctx.target, ctx.output, ctx.activations, ctx.weights = target, output, activations, weights
-        ctx.versions = [W._version for W in weights]
-        ctx.set_materialize_grads(False)
+        ctx.z = _forward(ctx, x, activations, augment, weights)
+        ctx.target, ctx.output = target, output
         return bp.LOSSES[output][0](ctx.z, target)
 
     @staticmethod
     def backward(ctx, g: Tensor | None):
-        check_once_differentiable("mlp_loss")
-        check_versions(ctx.weights, ctx.versions, "mlp_loss")
-        if g is None:
-            return (None,) * (5 + len(ctx.weights))
         # eq. 8 for the output's own loss, scaled by the incoming ∂(…)/∂J (1 for J.backward())
-        delta = bp.LOSSES[ctx.output][1](ctx.z, ctx.target).mul_(g)
-        # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
-        grads, dx = bp.backward_pass(
-            ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
-            want=ctx.needs_input_grad[5:], need_input_grad=ctx.needs_input_grad[0],
-        )
-        return (dx, None, None, None, None, *grads)
+        delta = None if g is None else bp.LOSSES[ctx.output][1](ctx.z, ctx.target).mul_(g)
+        return _backward(ctx, "mlp_loss", delta, n_args=5)
+
+
+def _forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, weights: tuple[Tensor, ...]) -> Tensor:
+    """The forward loop; keeps what the backward needs on ctx and returns z^(L)."""
+    ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
+    ctx.activations, ctx.weights = activations, weights
+    ctx.versions = [W._version for W in weights]
+    ctx.set_materialize_grads(False)
+    return z
+
+
+def _backward(ctx, name: str, delta: Tensor | None, n_args: int) -> tuple:
+    """Gradients for (x, the n_args − 1 arguments that take none, *weights) from δ^(L)."""
+    check_once_differentiable(name)
+    check_versions(ctx.weights, ctx.versions, name)
+    if delta is None:
+        return (None,) * (n_args + len(ctx.weights))
+    # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
+    grads, dx = bp.backward_pass(
+        ctx.hs, ctx.os, ctx.weights, ctx.activations, delta,
+        want=ctx.needs_input_grad[n_args:], need_input_grad=ctx.needs_input_grad[0],
+    )
+    return (dx,) + (None,) * (n_args - 1) + tuple(grads)
 
 
 def check_once_differentiable(name: str) -> None:
