@@ -69,7 +69,7 @@ def test_eq5_product_for_one_weight(traced):
     # ① ∇_o J, ② the Jacobian column ∂o/∂z_j = o (e_j − o_j), ③ h_i
     assert np.abs(c["dJ_do"] - r["grad_o2"]).max() < 1e-12
     assert np.abs(c["do_dz"] - o * (np.eye(2)[j] - o[j])).max() < 1e-12
-    assert c["h_i"] == r["h1"][i]
+    assert abs(c["h_i"] - r["h1"][i]) < 1e-15  # numpy vs torch forward: a few float64 ulp at most
     assert abs(c["product"] - r["gW2"][i, j]) < 1e-12
     assert abs(c["product"] - c["grad_W_row"]) < 1e-12
 
@@ -100,8 +100,10 @@ def test_inspection_equals_trainer_gradients():
     with torch.no_grad():
         tr.net.step(x1, target)
     t = trace(tr.net.weights, tr.net.activations, tr.output, x1[:, :-1], target)
+    # Different code paths (the trainer's flat buffer vs the inspector's per-layer tensors) may sum the batch in
+    # another order: float64 values of size ~1 then differ by a few ulp (2.2e-16 each), never more than 1e-13.
     for layer, G in zip(t.layers, tr.net.grads, strict=True):
-        assert np.array_equal(layer.grad_W, G.numpy())
+        assert np.abs(layer.grad_W - G.numpy()).max() < 1e-13
 
 
 @pytest.mark.parametrize("dtype,bound", [(torch.float64, 1e-8), (torch.float32, 1e-3)])
