@@ -42,6 +42,7 @@ __all__ = [
     "experiment_to_json",
     "load_experiment",
     "save_experiment",
+    "validate",
 ]
 
 TOY_SOURCES: tuple[str, ...] = ("xor", "circles", "spirals", "gaussians", "moons", "plane", "sine")
@@ -298,6 +299,16 @@ class TrainSpec(_Section):
 # ---------------------------------------------------------------------------------------------- experiment
 
 _SECTIONS: dict[str, type[_Section]] = {"data": DataSpec, "model": ModelSpec, "training": TrainSpec}
+
+
+def validate(key: str, value: Any) -> Any:
+    """One setting checked by its section's own rules (a live setter's entry point): ``validate("training.lr",
+    0.1)`` returns the coerced value or raises the same ConfigError a file or a CLI flag would get."""
+    section, _, name = key.partition(".")
+    cls = _SECTIONS.get(section)
+    if cls is None or name not in _hints(cls):
+        raise ConfigError(f"unknown setting {key!r}")
+    return getattr(cls(**{name: value}), name)
 
 
 def _unknown(key: str, name: str, known: list[str]) -> ConfigError:
