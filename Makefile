@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-oldest lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ lint: $(STAMP)
 test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# The suite against the oldest torch pyproject allows (CI runs it after `make test`).
+OLDEST_TORCH := 2.13.0
+OLD_VENV     := .venv-oldest
+$(OLD_VENV)/.installed: pyproject.toml
+	test -x $(OLD_VENV)/bin/python || $(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OLD_VENV)/bin/python -m pip install -q torch==$(OLDEST_TORCH) -e '.[dev]'
+	touch $@
+
+test-oldest: $(OLD_VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(OLD_VENV)/bin/python -m pytest -q
+
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(OLD_VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
