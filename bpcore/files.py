@@ -11,31 +11,74 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import safetensors
 import safetensors.torch
 import torch
 
 from bpcore.backprop import HIDDEN_ACTIVATIONS, OUTPUTS
 from bpcore.config import Experiment, experiment_from_json, experiment_to_json
 from bpcore.errors import ConfigError, ModelFileError
+from bpcore.safe_io import load_json, read_regular
 
-__all__ = ["FORMAT", "ModelFile", "atomic_write_bytes", "load_model_file", "save_model_file"]
+__all__ = ["FORMAT", "ModelFile", "atomic_write_bytes", "load_model_file", "remove_stale_temps", "save_model_file"]
 
 FORMAT = "backprop-lab-model/1"
 _DTYPES = (torch.float32, torch.float64)
+MAX_MODEL_BYTES = 1 << 30  # a model or session file larger than this is refused before it is read
+MAX_HEADER_BYTES = 64 << 20  # the JSON header (names, shapes, metadata with the history); safetensors allows 100 MB
+
+
+STALE_TEMP_SECONDS = 15 * 60  # a temp file of ours untouched this long belongs to a save that was killed
+_TEMP_SUFFIX = re.compile(r"\.[0-9a-f]{12}\.tmp")
+
+
+def _temp_name(path: Path) -> str:
+    return f".{path.name}.{secrets.token_hex(6)}.tmp"
+
+
+def remove_stale_temps(path: str | os.PathLike[str], older_than: float | None = None) -> list[Path]:
+    """Delete leftovers of killed atomic saves of `path`: ``.<name>.<12 hex>.tmp`` regular files beside it
+    whose last change is older than `older_than` seconds (default STALE_TEMP_SECONDS); returns those removed.
+
+    Only our own temp-name pattern for this very file is touched, never symbolic links, and never a fresh temp
+    (another process may be saving right now).
+    """
+    path = Path(path)
+    age = STALE_TEMP_SECONDS if older_than is None else older_than
+    prefix = f".{path.name}"
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and _TEMP_SUFFIX.fullmatch(name, len(prefix))):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > age:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:  # gone already, or not ours to delete: leave it
+            continue
+    return removed
 
 
 def _create_temp(path: Path) -> tuple[Path, int]:
     """A new, exclusive temp file beside `path` (mode 0666 minus the umask, like any new file)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / _temp_name(path)
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
@@ -46,9 +89,11 @@ def _create_temp(path: Path) -> tuple[Path, int]:
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` via a temp file in the same folder + fsync + os.replace; the old file survives errors.
 
-    The temp file is named ``.<name>.<random>.tmp`` so a leftover from a crash is never taken for the file.
+    The temp file is named ``.<name>.<random>.tmp`` so a leftover from a crash is never taken for the file;
+    such leftovers of earlier saves to the same place are removed first (`remove_stale_temps`).
     """
     path = Path(path)
+    remove_stale_temps(path)
     tmp, fd = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -157,36 +202,84 @@ def save_model_file(
         raise ModelFileError(f"cannot write model file {path}: {e.strerror or e}") from None
 
 
-def _read(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Metadata and tensors of a safetensors file (one open, so a concurrent replace cannot mix versions)."""
-    if not path.exists():
-        raise ModelFileError(f"model file {path} not found")
-    if path.is_dir():
-        raise ModelFileError(f"model file {path} is a folder")
+def _short(names: Sequence[str], show: int = 8) -> str:
+    """A list of names for a message: all of them when few, else the first and last few and the count."""
+    names = list(names)
+    if len(names) <= show:
+        return repr(names)
+    head, tail = ", ".join(map(repr, names[: show - 2])), ", ".join(map(repr, names[-2:]))
+    return f"[{head}, ..., {tail}] ({len(names)} in all)"
+
+
+def _corrupt(path: Path, why: str) -> ModelFileError:
+    return ModelFileError(f"{path} is not a valid safetensors file (truncated or corrupt?): {why}")
+
+
+def _header(path: Path, data: bytes) -> tuple[dict[str, str], list[str]]:
+    """Metadata and tensor names from a safetensors header, checked before any tensor is loaded."""
+    if len(data) < 8:
+        raise _corrupt(path, f"incomplete header: the file has {len(data)} bytes, the header length alone needs 8")
+    n = int.from_bytes(data[:8], "little")
+    if n > MAX_HEADER_BYTES:
+        raise _corrupt(path, f"header of {n} bytes is longer than the {MAX_HEADER_BYTES} bytes allowed")
+    if 8 + n > len(data):
+        raise _corrupt(path, f"incomplete file: the header needs {n} bytes, only {len(data) - 8} follow")
     try:
-        with safetensors.safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {name: f.get_tensor(name) for name in f.keys()}
-    except OSError as e:
-        raise ModelFileError(f"cannot read model file {path}: {e.strerror or e}") from None
-    except Exception as e:  # safetensors' SafetensorError and friends: truncated, not safetensors, bad header
-        raise ModelFileError(f"{path} is not a valid safetensors file (truncated or corrupt?): {e}") from None
-    return metadata, tensors
+        header = load_json(data[8:8 + n])
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _corrupt(path, f"the header is not valid JSON ({getattr(e, 'msg', e)})") from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, f"the header must be a JSON object, got {type(header).__name__}")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _corrupt(path, "the header's __metadata__ must map names to strings")
+    return metadata, list(header)
+
+
+def _read(path: Path) -> tuple[dict[str, str], list[str], bytes]:
+    """Metadata, tensor names and the bytes of a model file (one read, so a concurrent replace cannot mix versions).
+
+    Only regular files of at most MAX_MODEL_BYTES are read (a FIFO, a device or a folder is refused).
+    """
+    data = read_regular(path, what="model file", error=ModelFileError, limit=MAX_MODEL_BYTES)
+    metadata, names = _header(path, data)
+    return metadata, names, data
+
+
+def _tensors(path: Path, data: bytes) -> dict[str, torch.Tensor]:
+    try:
+        return safetensors.torch.load(data)
+    except Exception as e:  # safetensors' SafetensorError and friends: truncated, bad offsets or dtypes
+        raise _corrupt(path, str(e)) from None
+
+
+def _check_names(names: list[str], sizes: tuple[int, ...]) -> None:
+    """ValueError unless the file holds exactly W0 … W(L-1): decided from the header, before loading tensors."""
+    numbered = [f"W{l}" for l in range(len(names))]
+    if sorted(names) != sorted(numbered):
+        raise ValueError(f"holds tensors {_short(sorted(names))}; expected {_short(numbered)}")
+    if len(names) != len(sizes) - 1:
+        raise ValueError(
+            f"holds {len(names)} weight tensors but the description (sizes {list(sizes)}) has "
+            f"{len(sizes) - 1} layers"
+        )
 
 
 def _json(metadata: dict[str, str], key: str, path: Path) -> Any:
     if key not in metadata:
         raise ModelFileError(f"model file {path} has no {key!r} entry in its metadata")
     try:
-        return json.loads(metadata[key])
+        return load_json(metadata[key])
     except json.JSONDecodeError as e:
         raise ModelFileError(f"model file {path}: metadata {key!r} is not valid JSON ({e.msg})") from None
+    except ValueError as e:
+        raise ModelFileError(f"model file {path}: metadata {key!r} is {e}") from None
 
 
 def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
     """Read and validate a model file; ModelFileError naming the file and the problem when it cannot be used."""
     path = Path(path)
-    metadata, tensors = _read(path)
+    metadata, names, data = _read(path)
     fmt = metadata.get("format")
     if fmt != FORMAT:
         found = "no 'format' entry" if fmt is None else f"format {fmt!r}"
@@ -197,10 +290,9 @@ def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
         sizes, activations, output = _check_description(
             _json(metadata, "sizes", path), _json(metadata, "activations", path), metadata.get("output")
         )
-        names = [f"W{l}" for l in range(len(tensors))]
-        if sorted(tensors) != sorted(names):
-            raise ValueError(f"holds tensors {sorted(tensors)}; expected {names}")
-        weights = tuple(tensors[n] for n in names)
+        _check_names(names, sizes)
+        tensors = _tensors(path, data)
+        weights = tuple(tensors[f"W{l}"] for l in range(len(names)))
         _check_weights(weights, sizes)
     except ValueError as e:
         raise ModelFileError(f"model file {path}: {e}") from None
