@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -30,12 +31,14 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = [
     "BUNDLED_SOURCES",
+    "LIMITS",
     "OPTIMIZERS",
     "OUTPUT_CHOICES",
     "SCHEDULES",
     "TOY_SOURCES",
     "DataSpec",
     "Experiment",
+    "Limit",
     "ModelSpec",
     "TrainSpec",
     "experiment_from_json",
@@ -51,7 +54,85 @@ OUTPUT_CHOICES: tuple[str, ...] = ("auto", "softmax", "sigmoid", "identity")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step", "cosine")
 DTYPES: tuple[str, ...] = ("float32", "float64")
-_DEVICE = re.compile(r"cpu|cuda(:\d+)?")
+_DEVICE = re.compile(r"cpu|cuda(:\d{1,4})?")
+
+
+# ------------------------------------------------------------------------------------------------- ranges
+# Every number a user can type has its range here, once: the sections' checks, config.validate (live setters),
+# the CLI flags, main.py's options and the window's spin boxes all read this table.
+
+MAX_SEED = 2**63 - 1  # TOML integers are signed 64-bit; torch.Generator.manual_seed takes a uint64
+MAX_ROWS = 10_000_000  # rows of a toy set and a mini-batch: 10^7 × a few float64 columns stays < 1 GB
+MAX_UNITS = 1_000_000  # units of one hidden layer (the memory estimate of bpcore.train.setup judges the whole)
+MAX_LAYERS = 100  # hidden layers
+MAX_EPOCHS = 1_000_000_000  # fits the window's 32-bit spin boxes
+MAX_THREADS = os.cpu_count() or 1  # torch.set_num_threads(99999) crashes the process; more than cores never helps
+# μ and λ: a float32 run multiplies them with gradients and weights of order 1e-3..1e3; beyond 1e10 (or below
+# 1e-10 for μ) the product overflows float32 (max 3.4e38) after a few steps or rounds away entirely (ulp(1) is
+# 1.2e-7), so a typo like 1e300 is refused rather than turned into inf. 1e9 stays allowed: it shows divergence.
+MAX_RATE = 1e10
+MIN_LR = 1e-10
+MAX_LOSS = 1e30  # goals and thresholds compared with float32 losses and norms (float32 max 3.4e38)
+MAX_SECONDS = 1e9  # about 31 years
+MAX_NOISE = 1e3  # toy-set noise; the points themselves lie in about [-1, 1]
+MIN_WINDOW, MAX_WINDOW = 200, 8192  # main.py --size: a 8192² window grabs to a 256 MB picture
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The range of one number: lo..hi, each end closed unless marked open; `integer` for counts and seeds."""
+
+    lo: float
+    hi: float
+    integer: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        above = value > self.lo if self.lo_open else value >= self.lo
+        below = value < self.hi if self.hi_open else value <= self.hi
+        return above and below
+
+    def __str__(self) -> str:
+        return (f"{'an integer' if self.integer else 'a number'} in {'(' if self.lo_open else '['}"
+                f"{_number(self.lo)}, {_number(self.hi)}{')' if self.hi_open else ']'}")
+
+
+def _number(v: float) -> str:
+    if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e7):
+        return str(int(v))
+    return f"{v:g}"
+
+
+LIMITS: dict[str, Limit] = {
+    "data.n_samples": Limit(4, MAX_ROWS, integer=True),
+    "data.noise": Limit(0.0, MAX_NOISE),
+    "data.seed": Limit(0, MAX_SEED, integer=True),
+    "model.hidden": Limit(1, MAX_UNITS, integer=True),  # each layer
+    "model.init_seed": Limit(0, MAX_SEED, integer=True),
+    "training.lr": Limit(MIN_LR, MAX_RATE),
+    "training.momentum": Limit(0.0, 1.0, hi_open=True),
+    "training.l2": Limit(0.0, MAX_RATE),
+    "training.batch_size": Limit(1, MAX_ROWS, integer=True),
+    "training.epochs": Limit(1, MAX_EPOCHS, integer=True),
+    "training.step_size": Limit(1, MAX_EPOCHS, integer=True),
+    "training.gamma": Limit(0.0, 1.0, lo_open=True),
+    "training.time_limit": Limit(0.0, MAX_SECONDS, lo_open=True),
+    "training.loss_goal": Limit(0.0, MAX_LOSS),
+    "training.min_grad": Limit(0.0, MAX_LOSS, lo_open=True),
+    "training.patience": Limit(1, MAX_EPOCHS, integer=True),
+    "training.clip_norm": Limit(0.0, MAX_LOSS, lo_open=True),
+    "training.seed": Limit(0, MAX_SEED, integer=True),
+    "training.checkpoint_every": Limit(1, MAX_EPOCHS, integer=True),
+    # settings outside an experiment, checked by validate() like the others
+    "run.threads": Limit(1, MAX_THREADS, integer=True),
+    "window.width": Limit(MIN_WINDOW, MAX_WINDOW, integer=True),
+    "window.height": Limit(MIN_WINDOW, MAX_WINDOW, integer=True),
+}
 
 
 # ------------------------------------------------------------------------------------------- type coercion
@@ -76,6 +157,19 @@ def _describe(hint: Any) -> str:
             return f"a list of {_describe(args[0]).split(' ', 1)[-1]}s"
         return f"a list of {len(args)} {_describe(args[0]).split(' ', 1)[-1]}s"
     return str(hint)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlevel = 3
+
+
+def _show(value: Any) -> str:
+    """A user's value for a message, cut short: huge ints, long strings and deep or long lists stay one line."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        digits = int(value.bit_length() * math.log10(2)) + 1  # str() refuses ints over 4300 digits
+        return f"{'-' if value < 0 else ''}an integer of about {digits} digits"
+    return _REPR.repr(value)
 
 
 def _is_union(hint: Any) -> bool:
@@ -109,7 +203,10 @@ def _coerce(value: Any, hint: Any) -> Any:
         raise _Mismatch
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an int beyond float64: the finite check names it
+                return math.inf if value > 0 else -math.inf
         raise _Mismatch
     if hint is str:
         if isinstance(value, str):
@@ -128,6 +225,11 @@ def _coerce(value: Any, hint: Any) -> Any:
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _optional_hint(cls: type, name: str) -> bool:
+    hint = _hints(cls)[name]
+    return _is_union(hint) and type(None) in typing.get_args(hint)
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -149,18 +251,31 @@ class _Section:
                 coerced = _coerce(value, hints[f.name])
             except _Mismatch:
                 raise ConfigError(
-                    f"{self._key(f.name)} must be {_describe(hints[f.name])}, got {value!r} ({type(value).__name__})"
+                    f"{self._key(f.name)} must be {_describe(hints[f.name])}, got {_show(value)} "
+                    f"({type(value).__name__})"
                 ) from None
             if isinstance(coerced, float) and not math.isfinite(coerced):
-                raise ConfigError(f"{self._key(f.name)} must be a finite number, got {value!r}")
+                raise ConfigError(f"{self._key(f.name)} must be a finite number, got {_show(value)}")
             object.__setattr__(self, f.name, coerced)
+            self._in_range(f.name)
         self._check()
+
+    def _in_range(self, name: str) -> None:
+        """The LIMITS rule of one key (each element of a list; an unset value passes)."""
+        limit = LIMITS.get(self._key(name))
+        value = getattr(self, name)
+        if limit is None or value is None:
+            return
+        for v in value if isinstance(value, tuple) else (value,):
+            if v not in limit:
+                rule = f"a list, each item {limit}" if isinstance(value, tuple) else str(limit)
+                self._fail(name, rule + (" (or unset)" if _optional_hint(type(self), name) else ""))
 
     def _key(self, name: str) -> str:
         return f"{self.SECTION}.{name}"
 
     def _fail(self, name: str, rule: str) -> typing.NoReturn:
-        raise ConfigError(f"{self._key(name)} must be {rule}, got {getattr(self, name)!r}")
+        raise ConfigError(f"{self._key(name)} must be {rule}, got {_show(getattr(self, name))}")
 
     def _require(self, name: str, ok: bool, rule: str) -> None:
         if not ok:
@@ -200,8 +315,6 @@ class DataSpec(_Section):
         known = (*TOY_SOURCES, *BUNDLED_SOURCES)
         if not (self.source in known or (self.source.startswith("csv:") and self.source[4:].strip())):
             self._fail("source", f"one of {', '.join(known)} or 'csv:<path>'")
-        self._require("n_samples", self.n_samples >= 4, ">= 4")
-        self._require("noise", self.noise >= 0, ">= 0")
         self._require("split", all(s >= 0 for s in self.split), "three fractions >= 0")
         self._require("split", self.split[0] > 0, "three fractions with train > 0")
         self._require("split", abs(sum(self.split) - 1.0) <= 1e-6, "three fractions that sum to 1")
@@ -229,7 +342,7 @@ class ModelSpec(_Section):
     init_seed: int = 0
 
     def _check(self) -> None:
-        self._require("hidden", all(h >= 1 for h in self.hidden), "a list of layer sizes, each >= 1")
+        self._require("hidden", len(self.hidden) <= MAX_LAYERS, f"a list of at most {MAX_LAYERS} layer sizes")
         names = (self.activation,) if isinstance(self.activation, str) else self.activation
         for name in names:
             if name not in HIDDEN_ACTIVATIONS:
@@ -278,22 +391,9 @@ class TrainSpec(_Section):
 
     def _check(self) -> None:
         self._choice("optimizer", OPTIMIZERS)
-        self._require("lr", self.lr > 0, "> 0")
-        self._require("momentum", 0 <= self.momentum < 1, "in [0, 1)")
-        self._require("l2", self.l2 >= 0, ">= 0")
-        self._require("batch_size", self.batch_size >= 1, ">= 1")
-        self._require("epochs", self.epochs >= 1, ">= 1")
         self._choice("schedule", SCHEDULES)
-        self._require("step_size", self.step_size >= 1, ">= 1")
-        self._require("gamma", 0 < self.gamma <= 1, "in (0, 1]")
-        self._optional("time_limit", lambda v: v > 0, "> 0")
-        self._optional("loss_goal", lambda v: v >= 0, ">= 0")
-        self._optional("min_grad", lambda v: v > 0, "> 0")
-        self._optional("patience", lambda v: v >= 1, ">= 1")
-        self._optional("clip_norm", lambda v: v > 0, "> 0")
         self._require("device", _DEVICE.fullmatch(self.device) is not None, "'cpu', 'cuda' or 'cuda:N'")
         self._choice("dtype", DTYPES)
-        self._optional("checkpoint_every", lambda v: v >= 1, ">= 1")
 
 
 # ---------------------------------------------------------------------------------------------- experiment
@@ -302,13 +402,21 @@ _SECTIONS: dict[str, type[_Section]] = {"data": DataSpec, "model": ModelSpec, "t
 
 
 def validate(key: str, value: Any) -> Any:
-    """One setting checked by its section's own rules (a live setter's entry point): ``validate("training.lr",
-    0.1)`` returns the coerced value or raises the same ConfigError a file or a CLI flag would get."""
+    """One setting checked by its own rules (a live setter's or a command line's entry point):
+    ``validate("training.lr", 0.1)`` returns the coerced value or raises the same ConfigError a file or a CLI
+    flag would get; ``run.threads`` and ``window.width``/``window.height`` are checked against LIMITS alone."""
     section, _, name = key.partition(".")
     cls = _SECTIONS.get(section)
-    if cls is None or name not in _hints(cls):
-        raise ConfigError(f"unknown setting {key!r}")
-    return getattr(cls(**{name: value}), name)
+    if cls is not None and name in _hints(cls):
+        return getattr(cls(**{name: value}), name)
+    limit = LIMITS.get(key)
+    if limit is None or cls is not None:
+        raise ConfigError(f"unknown setting {_show(key)}")
+    if limit.integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key} must be an integer, got {_show(value)} ({type(value).__name__})")
+    if value not in limit:
+        raise ConfigError(f"{key} must be {limit}, got {_show(value)}")
+    return value
 
 
 def _unknown(key: str, name: str, known: list[str]) -> ConfigError:
@@ -388,18 +496,48 @@ def _section_from_dict(spec_cls: type[_Section], values: Any) -> _Section:
 
 # --------------------------------------------------------------------------------------------------- files
 
+MAX_EXPERIMENT_BYTES = 1 << 20  # an experiment file is a few hundred bytes; anything past 1 MiB is refused unread
+
+
 def experiment_to_json(exp: Experiment) -> str:
     """The experiment as JSON text (unset keys written as null)."""
     return json.dumps(exp.to_dict(include_none=True), indent=2)
 
 
+def _parse_json(text: str, what: str = "JSON") -> Any:
+    """JSON text as a value, nesting bounded; ConfigError with line and column when malformed."""
+    from bpcore.safe_io import load_json
+
+    try:
+        return load_json(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"malformed {what} at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except ValueError as e:  # nested too deeply
+        raise ConfigError(f"malformed {what}: {e}") from None
+
+
+def _parse_toml(text: str) -> Any:
+    """TOML text as a dict, nesting bounded; ConfigError when malformed."""
+    from bpcore.safe_io import check_depth
+
+    try:
+        d = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"malformed TOML: {e}") from None
+    except RecursionError:  # tomllib is pure Python: deep inline arrays/tables stop at the recursion limit
+        d = None
+    try:
+        if d is None:
+            raise ValueError("nested too deeply")
+        check_depth(d)
+    except ValueError as e:
+        raise ConfigError(f"malformed TOML: {e}") from None
+    return d
+
+
 def experiment_from_json(s: str) -> Experiment:
     """Parse JSON text made by `experiment_to_json` (or by hand); ConfigError when malformed."""
-    try:
-        d = json.loads(s)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"malformed experiment JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    return Experiment.from_dict(d)
+    return Experiment.from_dict(_parse_json(s, "experiment JSON"))
 
 
 def _format(path: Path) -> str:
@@ -409,30 +547,35 @@ def _format(path: Path) -> str:
     return suffix[1:]
 
 
+def _resolve_csv(exp: Experiment, path: Path) -> Experiment:
+    """A relative ``csv:`` path is relative to the experiment file's folder (so the file works from anywhere)."""
+    rel = exp.data.csv_path
+    if rel is None:
+        return exp
+    csv = Path(os.path.expanduser(rel.strip()))
+    if csv.is_absolute() or path.parent == Path("."):
+        return exp if str(csv) == rel else exp.replace(data={"source": f"csv:{csv}"})
+    return exp.replace(data={"source": f"csv:{path.parent / csv}"})
+
+
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
-    """Read an experiment from a .toml or .json file; ConfigError naming the file when it cannot be used."""
+    """Read an experiment from a .toml or .json file; ConfigError naming the file when it cannot be used.
+
+    Only a regular file of at most MAX_EXPERIMENT_BYTES is read. A relative ``csv:<path>`` source is taken
+    relative to the experiment file's folder, and the experiment returned holds that resolved path.
+    """
+    from bpcore.safe_io import read_regular
+
     path = Path(path)
     kind = _format(path)
+    data = read_regular(path, what="experiment file", error=ConfigError, limit=MAX_EXPERIMENT_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: experiment file not found") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read experiment file: {e.strerror or e}") from None
-    if kind == "toml":
-        try:
-            d = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: malformed TOML: {e}") from None
-    else:
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
     try:
-        return Experiment.from_dict(d)
+        d = _parse_toml(text) if kind == "toml" else _parse_json(text)
+        return _resolve_csv(Experiment.from_dict(d), path)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
 
