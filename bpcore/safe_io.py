@@ -54,19 +54,19 @@ def read_regular(path: str | os.PathLike[str], *, what: str, error: type[Backpro
     try:
         fd = os.open(name, flags)
     except FileNotFoundError:
-        raise error(f"{what} {name} not found") from None
+        raise error(f"{name}: {what} not found") from None
     except IsADirectoryError:
-        raise error(f"{what} {name} is a folder, not a file") from None
+        raise error(f"{name}: is a folder, not a {what}") from None
     except PermissionError:
-        raise error(f"cannot read {what} {name}: permission denied") from None
+        raise error(f"{name}: cannot read the {what} (permission denied)") from None
     except (OSError, ValueError) as e:  # ValueError: a NUL character in the path
-        raise error(f"cannot read {what} {name}: {getattr(e, 'strerror', None) or e}") from None
+        raise error(f"{name}: cannot read the {what} ({getattr(e, 'strerror', None) or e})") from None
     try:
         st = os.fstat(fd)  # the descriptor we read from, not the name: no race with a replaced path
         if not stat.S_ISREG(st.st_mode):
-            raise error(f"{what} {name} is {file_kind(st.st_mode)}, not a regular file; refusing to read it")
+            raise error(f"{name}: is {file_kind(st.st_mode)}, not a regular file; refusing to read it as a {what}")
         if st.st_size > limit:
-            raise error(f"{what} {name} is {_size(st.st_size)}, more than the {_size(limit)} this program reads")
+            raise error(f"{name}: the {what} is {_size(st.st_size)}, more than the {_size(limit)} allowed")
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
@@ -75,11 +75,11 @@ def read_regular(path: str | os.PathLike[str], *, what: str, error: type[Backpro
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise error(f"{what} {name} grew past {_size(limit)} while being read; refusing to read more")
+                raise error(f"{name}: the {what} grew past {_size(limit)} while being read (does it never end?)")
     except OSError as e:
         if isinstance(e, BackpropLabError):
             raise
-        raise error(f"cannot read {what} {name}: {e.strerror or e}") from None
+        raise error(f"{name}: cannot read the {what} ({e.strerror or e})") from None
     finally:
         os.close(fd)
     return b"".join(chunks)
