@@ -72,7 +72,7 @@ def test_long_cell_is_quoted_truncated(tmp_path):
 
 
 def test_missing_file_folder_and_bad_path(tmp_path):
-    with pytest.raises(DataError, match=r"nope\.csv: file not found"):
+    with pytest.raises(DataError, match=r"nope\.csv: CSV file not found"):
         read_csv(tmp_path / "nope.csv")
     with pytest.raises(DataError, match="is a folder"):
         read_csv(tmp_path)
