@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +14,7 @@ from torch import Tensor
 from bpcore import backprop as bp
 from bpcore.config import DataSpec, Experiment
 from bpcore.data import Dataset, Split, load_dataset, read_csv, split_dataset
-from bpcore.errors import ConfigError
+from bpcore.errors import ConfigError, DataError
 from bpcore.nn import MLP
 
 
@@ -84,18 +86,81 @@ def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype,
     if output == "softmax":
         target = y.long()
     elif output == "sigmoid":
-        target = y.to(dtype).reshape(-1, 1)
-    else:
-        target = y.to(dtype).reshape(len(ds), -1)
+        target = y.to(dtype).reshape(len(ds), 1)
+    else:  # (N, T) regression targets; the width is given, so an empty part (N = 0) keeps its T columns
+        target = y.to(dtype).reshape(len(ds), ds.y.shape[1] if ds.y.ndim == 2 else 1)
     return Part(x, prepare(x), target)
 
 
+# Copies of the flat weight buffer a run holds: weights, gradient, L2 mask, the epoch's start, the best
+# weights and one snapshot; plus the optimizer's state (and Adam's temporaries).
+_WEIGHT_COPIES = 6
+_OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 3}
+_GB = 1024**3
+
+
+def estimate_bytes(sizes: Sequence[int], rows: int, batch_size: int, optimizer: str = "sgd",
+                   itemsize: int = 4) -> dict[str, int]:
+    """Bytes a run of an MLP with layer `sizes` on `rows` rows needs, estimated before anything is allocated:
+    ``weights`` (weights, gradients, optimizer state) and ``data`` (the rows as float64 and on the device,
+    the activations of a mini-batch and of evaluating a whole part)."""
+    n_params = sum((d_in + 1) * d_out for d_in, d_out in itertools.pairwise(sizes))
+    weights = n_params * itemsize * (_WEIGHT_COPIES + _OPTIMIZER_COPIES.get(optimizer, 3))
+    columns = sizes[0] + 1 + sizes[-1]  # inputs, the appended 1 of eq. 11, targets
+    table = rows * columns * (3 * 8 + 3 * itemsize)  # data set, split, standardised (float64); on the device
+    widths = sum(sizes[1:])
+    activations = 3 * min(batch_size, rows) * widths * itemsize + 2 * rows * max(sizes[1:], default=0) * itemsize
+    return {"weights": weights, "data": table + activations}
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Memory free for a run on `device` (MemAvailable on Linux, free CUDA memory), or None when unknown."""
+    if device.type == "cuda":
+        try:
+            return int(torch.cuda.mem_get_info(device)[0])
+        except (RuntimeError, AssertionError):
+            return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(exp: Experiment, sizes: Sequence[int], rows: int, device: torch.device,
+                 dtype: torch.dtype) -> None:
+    """ConfigError, before anything is allocated, when a run would need more memory than `device` has free;
+    the message says how much it would need and which settings decide it."""
+    need = estimate_bytes(sizes, rows, exp.training.batch_size, exp.training.optimizer,
+                          torch.empty(0, dtype=dtype).element_size())
+    free = available_bytes(device)
+    total = sum(need.values())
+    if free is None or total <= free:
+        return
+    shape = "-".join(str(s) for s in sizes)
+    raise ConfigError(
+        f"model.hidden and data.n_samples: the network {shape} on {rows} rows would need about "
+        f"{total / _GB:.1f} GB (weights, gradients and optimizer state {need['weights'] / _GB:.1f} GB, data and "
+        f"activations {need['data'] / _GB:.1f} GB) but {free / _GB:.1f} GB is free on {device}; "
+        "use smaller layers or fewer rows"
+    )
+
+
 def build_model(exp: Experiment, ds: Dataset, output: str, device: torch.device, dtype: torch.dtype) -> MLP:
-    """The MLP an experiment describes for a data set."""
+    """The MLP an experiment describes for a data set (ConfigError first if it cannot fit in memory)."""
     sizes = [ds.n_features, *exp.model.hidden, output_size(output, ds)]
+    check_memory(exp, sizes, len(ds), device, dtype)
     return MLP(sizes, exp.model.activation, output, seed=exp.model.init_seed, dtype=dtype, device=device)
 
 
 def split_for(exp: Experiment, ds: Dataset) -> Split:
-    """The train/validation/test split an experiment describes."""
+    """The train/validation/test split an experiment describes (DataError when no training row is left)."""
+    if len(ds) == 0:
+        raise DataError(f"data set {ds.name!r} has no rows, so data.split leaves nothing to train on")
     return split_dataset(ds, tuple(exp.data.split), seed=exp.data.seed, standardise=exp.data.standardise)
