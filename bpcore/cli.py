@@ -1,8 +1,10 @@
 """The headless command line: ``bpcore train``, ``bpcore eval``, ``bpcore check`` (also ``python -m bpcore``).
 
 Every command prints its result as one JSON line on stdout (``check`` prints a report); progress and errors go
-to stderr. Exit codes: 0 success, 1 a run diverged or a check failed, 2 a user error (bad flag, setting, data or
-model file: one line ``bpcore: error: <message>``, never a traceback), 130 aborted by a second Ctrl+C.
+to stderr. Exit codes (also in ``bpcore --help``): 0 success; 1 an internal error (a crash: a bug, reported with
+its traceback) or a failed ``check``; 2 a user error (bad flag, setting, data or model file, a file that cannot
+be written: one line ``bpcore: error: <message>``, never a traceback); 3 the run diverged (the last finite
+weights are saved); 130 interrupted (Ctrl+C before training starts, or a second Ctrl+C).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,10 +25,25 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
-from bpcore.config import BUNDLED_SOURCES, OPTIMIZERS, OUTPUT_CHOICES, SCHEDULES, TOY_SOURCES, Experiment
+from bpcore.config import BUNDLED_SOURCES, OPTIMIZERS, OUTPUT_CHOICES, SCHEDULES, TOY_SOURCES, Experiment, validate
 from bpcore.errors import BackpropLabError, ConfigError, DataError, ModelFileError
+from bpcore.train.state import RunState
 
-__all__ = ["main"]
+__all__ = ["EXIT_CRASH", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USER_ERROR", "main"]
+
+EXIT_OK = 0
+EXIT_CRASH = 1  # an internal error (a bug: the traceback is printed) or a failed `bpcore check`
+EXIT_USER_ERROR = 2  # a bad flag, setting, data set or file: one line on stderr
+EXIT_DIVERGED = 3  # the run diverged; the last finite weights were saved
+EXIT_INTERRUPTED = 130  # Ctrl+C before training started (or twice during it): 128 + SIGINT, as shells report it
+
+_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success
+  {EXIT_CRASH}    internal error (a bug; its traceback is printed) or a failed 'bpcore check'
+  {EXIT_USER_ERROR}    user error: a bad flag, setting, data set or file (one line 'bpcore: error: ...')
+  {EXIT_DIVERGED}    the run diverged; the model file holds the last finite weights
+  {EXIT_INTERRUPTED}  interrupted by Ctrl+C before training started (during training, Ctrl+C stops and saves)
+"""
 
 
 class _UsageError(Exception):
@@ -86,9 +104,11 @@ def _target(text: str) -> str | int:
 
 
 def _threads(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return int(text)
+    value = _scalar(text)
+    try:
+        return validate("run.threads", value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 _TRAIN_FLAGS: tuple[tuple[str, str, str, Any, str], ...] = (
@@ -133,14 +153,29 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return {section: keys for section, keys in out.items() if keys}
 
 
+def _name_the_flag(error: ConfigError, overrides: dict[str, dict[str, Any]]) -> ConfigError:
+    """The config's error about a key a flag set, with the flag in front: ``--lr: training.lr must be …``."""
+    message = str(error)
+    for flag, section, key, _, _ in (*_TRAIN_FLAGS, *_SEED_FLAGS):
+        if key in overrides.get(section, {}) and message.startswith(f"{section}.{key} "):
+            return ConfigError(f"{flag}: {message}")
+    return error
+
+
+_SEED_FLAGS = tuple(("--seed", section, key, None, "") for section, key in
+                    (("data", "seed"), ("model", "init_seed"), ("training", "seed")))
+
+
 # ----------------------------------------------------------------------------------------------- parser
 
 def _parser() -> _Parser:
-    parser = _Parser(prog="bpcore", description="Backprop Lab engine: train, evaluate and check networks.")
+    parser = _Parser(prog="bpcore", description="Backprop Lab engine: train, evaluate and check networks.",
+                     epilog=_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="{train,eval,check}")
 
     train = sub.add_parser("train", help="train a network; prints one JSON line",
-                           description="Train as EXPERIMENT (.toml/.json, optional) says, flags overriding it.")
+                           description="Train as EXPERIMENT (.toml/.json, optional) says, flags overriding it.",
+                           epilog=_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment file (.toml or .json)")
     for flag, _, _, _, text in _TRAIN_FLAGS:
         train.add_argument(flag, metavar=flag[2:].upper().replace("-", "_"), help=text)
@@ -172,22 +207,40 @@ def _parser() -> _Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = _parser()
+    """Run the command line; returns the exit code (EXIT_OK, EXIT_CRASH, EXIT_USER_ERROR, EXIT_DIVERGED or
+    EXIT_INTERRUPTED)."""
     try:
+        parser = _parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
-            return 2
+            return EXIT_USER_ERROR
         if getattr(args, "threads", None):
             torch.set_num_threads(args.threads)
         return args.run(args)
     except (_UsageError, BackpropLabError) as e:
-        print(f"bpcore: error: {e}", file=sys.stderr)
-        return 2
+        _say(f"error: {e}")
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("bpcore: aborted", file=sys.stderr)
-        return 130
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as e:  # --help and --version print and exit 0
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    except Exception as e:
+        traceback.print_exc()
+        _say(f"internal error (a bug in bpcore; please report it with the traceback above): "
+             f"{type(e).__name__}: {_one_line(str(e))}")
+        return EXIT_CRASH
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _say(message: str) -> None:
+    """One line on stderr, ``bpcore: <message>``."""
+    print(f"bpcore: {_one_line(message)}", file=sys.stderr, flush=True)
 
 
 def _json_line(d: dict[str, Any]) -> None:
@@ -216,7 +269,11 @@ def _train_on(args: argparse.Namespace, world) -> int:
     from bpcore.train import Trainer
 
     exp = load_experiment(args.experiment) if args.experiment else Experiment()
-    exp = exp.replace(**_overrides(args))
+    overrides = _overrides(args)
+    try:
+        exp = exp.replace(**overrides)
+    except ConfigError as e:
+        raise _name_the_flag(e, overrides) from None
     trainer = Trainer(exp, world=world)
     out = Path(args.out) if args.out else Path(f"{trainer.dataset.name}.safetensors")
     if world.is_main and not out.absolute().parent.is_dir():  # fail now, not after the training
@@ -231,19 +288,29 @@ def _train_on(args: argparse.Namespace, world) -> int:
     def on_epoch(snap) -> None:
         progress(snap)
         if world.is_main and every and snap.epoch % every == 0 and not snap.finished:
-            save_session(out, trainer, extra)
+            try:  # a full disk costs this checkpoint, not the run: report it and train on
+                save_session(out, trainer, extra)
+            except OSError as e:  # ModelFileError is one
+                progress.note(f"checkpoint at epoch {snap.epoch} not written ({_one_line(str(e))}); "
+                              "training goes on")
 
     t0 = time.perf_counter()
     with progress, _graceful_stop(trainer, announce=world.is_main and not args.quiet):
         snap = trainer.run(on_epoch)
     seconds = time.perf_counter() - t0
+    diverged = snap.state == RunState.DIVERGED
     if not world.is_main:
-        return 1 if snap.state == "diverged" else 0
-    save_session(out, trainer, extra)  # the last finite weights, also after a divergence or a stop
-    if snap.state == "diverged" and not args.quiet:
-        print(f"bpcore: {snap.reason}", file=sys.stderr)
+        return EXIT_DIVERGED if diverged else EXIT_OK
+    try:
+        save_session(out, trainer, extra)  # the last finite weights, also after a divergence or a stop
+    except OSError as e:
+        if isinstance(e, ModelFileError):
+            raise
+        raise ModelFileError(f"cannot write model file {out}: {e.strerror or e}") from None
+    if diverged:
+        _say(snap.reason)
     _json_line(_summary(trainer, snap, seconds, out))
-    return 1 if snap.state == "diverged" else 0
+    return EXIT_DIVERGED if diverged else EXIT_OK
 
 
 def _model_extra(trainer) -> dict[str, Any]:
@@ -276,6 +343,13 @@ class _Progress:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def note(self, message: str) -> None:
+        """One line on stderr, above the bar when there is one."""
+        if self.bar is None:
+            _say(message)
+        else:
+            self.bar.write(f"bpcore: {_one_line(message)}", file=sys.stderr)
 
     def __call__(self, snap) -> None:
         if self.bar is None or not snap.metrics:
@@ -439,4 +513,4 @@ def _check(args: argparse.Namespace) -> int:
         ok += sum(r.ok for r in reports)
         total += len(reports)
     print(f"{ok}/{total} Functions OK on {', '.join(devices)}")
-    return 0 if ok == total else 1
+    return EXIT_OK if ok == total else EXIT_CRASH
