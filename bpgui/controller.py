@@ -14,11 +14,11 @@ import os
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from bpcore.config import DataSpec, Experiment, ModelSpec
+from bpcore.config import DataSpec, Experiment, ModelSpec, validate
 from bpcore.data import Dataset
 from bpcore.errors import ModelFileError
 from bpcore.session import load_model, save_model, save_session
-from bpcore.train import Trainer
+from bpcore.train import RunState, Trainer
 from bpcore.train.progress import restore_progress
 from bpcore.train.setup import output_size
 from bpgui.worker import TrainingWorker
@@ -59,12 +59,13 @@ class TrainingController(QObject):
     def mode(self) -> str:
         """What the user sees: ready, running, paused, finished or diverged."""
         worker, trainer = self.worker, self.trainer
+        state = trainer.state
         if worker.busy:
-            return "paused" if trainer.state == "paused" else "running"
+            return "paused" if state is RunState.PAUSED else "running"
         if worker.error is not None:
             return "paused"
-        if trainer.state in ("finished", "diverged"):
-            return trainer.state
+        if state in (RunState.FINISHED, RunState.DIVERGED):
+            return state.value
         return "ready" if trainer.epoch == 0 else "paused"
 
     @property
@@ -113,14 +114,20 @@ class TrainingController(QObject):
 
     # -------------------------------------------------------------------------------------- live changes
     def set_lr(self, lr: float) -> None:
-        """μ (eq. 10) from the next step on, also while a run goes on."""
-        self.worker.set_lr(lr)  # ConfigError when not > 0, before anything changes
-        self._record(self.experiment.replace(training={"lr": float(lr)}))
+        """μ (eq. 10) from the next epoch on, also while a run goes on; ConfigError, and nothing changes,
+        when out of range (bpcore.config.validate: the rule files and flags get)."""
+        lr = validate("training.lr", lr)
+        exp = self.experiment.replace(training={"lr": lr})  # the whole experiment checked before any change
+        self.worker.set_lr(lr)
+        self._record(exp)
 
     def set_batch_size(self, batch_size: int) -> None:
-        """Mini-batch size from the next epoch on, also while a run goes on."""
+        """Mini-batch size from the next epoch on, also while a run goes on; ConfigError, and nothing
+        changes, when out of range."""
+        batch_size = validate("training.batch_size", batch_size)
+        exp = self.experiment.replace(training={"batch_size": batch_size})
         self.worker.set_batch_size(batch_size)
-        self._record(self.experiment.replace(training={"batch_size": int(batch_size)}))
+        self._record(exp)
 
     def set_training(self, **changes) -> None:
         """Optimizer, L2, epoch limit or device: a new Trainer around the same weights and history."""

@@ -113,7 +113,7 @@ class ViewRefresher(QObject):
         self._layout: Layout | None = None
         self._inputs: torch.Tensor | None = None
         self._shown_rows = np.zeros(0, dtype=int)
-        self._mode = ""
+        self._mode: tuple[str, int] | None = None  # (mode, runs) last told to on_mode
         self.pacer = FramePacer()
         self._last_frame = 0.0
         # whether each dock is on screen (not a background tab, not closed), from its visibilityChanged
@@ -163,7 +163,7 @@ class ViewRefresher(QObject):
         v.criteria.reset()
         v.gradients.clear()
         v.confusion.clear()
-        self._mode = ""
+        self._mode = None
 
     # ---------------------------------------------------------------------------------------- the clock
     def tick(self, force: bool = False) -> None:
@@ -178,9 +178,11 @@ class ViewRefresher(QObject):
         interval = FRAME_MS if self.pacer.gap <= FRAME_MS / 1000 else int(min(self.pacer.gap, 0.25) * 1000)
         if interval != self._timer.interval():
             self._timer.setInterval(interval)
-        changed = mode != self._mode
+        # a new run counts as a change even in the same mode: a second divergence shows its banner again
+        key = (mode, ctl.trainer.runs)
+        changed = key != self._mode
         if changed:
-            self._mode = mode
+            self._mode = key
             if self._on_mode is not None:
                 self._on_mode(mode)
         now = time.perf_counter()

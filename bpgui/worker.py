@@ -3,14 +3,15 @@
 The worker never touches a widget and never signals the GUI. Its callback stores the newest Snapshot in
 ``latest`` (one reference assignment, atomic under the GIL); the GUI pulls it on its own timer, so
 training never waits for drawing. Commands (pause, resume, stop, μ, batch size) go straight to the
-Trainer, whose command methods are thread-safe.
+Trainer, whose command methods are thread-safe. A run is claimed (Trainer.begin) before its thread starts,
+so a stop() or pause() right after start() acts on it instead of being lost.
 """
 
 from __future__ import annotations
 
 import threading
 
-from bpcore.train import Snapshot, Trainer
+from bpcore.train import RunState, Snapshot, Trainer
 
 SNAPSHOT_INTERVAL = 0.03  # seconds between published snapshots while a run goes on (~33 per second)
 JOIN_TIMEOUT = 30.0  # seconds; stop() ends a run after its current mini-batch, far sooner than this
@@ -34,15 +35,14 @@ class TrainingWorker:
     @property
     def paused(self) -> bool:
         """True while a run is on the thread but held by pause()."""
-        return self.busy and self.trainer.state == "paused"
+        return self.busy and self.trainer.state is RunState.PAUSED
 
     # ----------------------------------------------------------------------------------------- commands
     def start(self) -> None:
-        """Start a run: trainer.run until a criterion is met, stop() or divergence."""
-        if self.busy:
-            self.trainer.resume()
+        """Start a run: trainer.run until a criterion is met, stop() or divergence (or continue a paused one)."""
+        if self.trainer.resume():  # a run is going on: it continues
             return
-        self.trainer.resume()  # a pause requested while idle must not freeze the new run
+        self._join()  # a run that has just ended or is stopping: its thread is winding down
         self._launch(self._run)
 
     def step(self) -> None:
@@ -65,28 +65,39 @@ class TrainingWorker:
 
     def stop(self, timeout: float = JOIN_TIMEOUT) -> None:
         """End the run after its current mini-batch and join the thread (no-op when idle)."""
-        thread = self._thread
-        if thread is None:
+        if self._thread is None:
             return
         self.trainer.stop()  # also releases a paused run
-        thread.join(timeout)
-        if thread.is_alive():  # a single huge mini-batch still going: never leave it without a trainer
-            raise RuntimeError(f"the training thread did not stop within {timeout:g} s")
-        self._thread = None
+        self._join(timeout)
 
     def set_lr(self, lr: float) -> None:
-        """μ from the next step on (thread-safe)."""
+        """μ from the next epoch on (thread-safe); ConfigError, and nothing changes, when out of range."""
         self.trainer.set_lr(lr)
 
     def set_batch_size(self, batch_size: int) -> None:
-        """Mini-batch size from the next epoch on (thread-safe)."""
+        """Mini-batch size from the next epoch on (thread-safe); ConfigError when out of range."""
         self.trainer.set_batch_size(batch_size)
 
     # ------------------------------------------------------------------------------------------ private
     def _launch(self, target) -> None:
         self.error = None
-        self._thread = threading.Thread(target=self._guarded, args=(target,), name="bpgui-trainer", daemon=True)
-        self._thread.start()
+        self.trainer.begin()  # the run is the trainer's from now on: stop()/pause() reach it
+        thread = threading.Thread(target=self._guarded, args=(target,), name="bpgui-trainer", daemon=True)
+        try:
+            thread.start()
+        except BaseException:
+            self.trainer.cancel()
+            raise
+        self._thread = thread
+
+    def _join(self, timeout: float = JOIN_TIMEOUT) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        thread.join(timeout)
+        if thread.is_alive():  # a single huge mini-batch still going: never leave it without a trainer
+            raise RuntimeError(f"the training thread did not stop within {timeout:g} s")
+        self._thread = None
 
     def _guarded(self, target) -> None:
         try:
@@ -99,8 +110,7 @@ class TrainingWorker:
         self.trainer.run(self._store, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
 
     def _one_epoch(self) -> None:
-        # Trainer.run clears an earlier stop() request; asking it to stop after its first epoch makes
-        # it run exactly one train_epoch, whatever ended the previous run.
+        # asking the run to stop after its first epoch makes it run exactly one epoch
         def stop_after_first(snap: Snapshot) -> None:
             self.trainer.stop()
             self._store(snap)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bpcore.train.state import RunState
+
 HISTORY_KEYS = (
     "epoch", "train_loss", "val_loss", "test_loss", "train_score", "val_score", "test_score",
     "grad_norm", "lr", "time",
@@ -32,7 +34,7 @@ class Snapshot:
     step: int
     elapsed: float  # seconds of training (pauses excluded)
     steps_per_second: float
-    state: str  # idle | running | paused | stopped | finished | diverged
+    state: RunState  # idle | running | paused | stopped | finished | diverged (a str Enum)
     reason: str  # why the run stopped, in plain words ("" while it runs)
     task: str  # classification | regression
     history: Mapping[str, np.ndarray]  # HISTORY_KEYS, one value per epoch (NaN where not measured)
@@ -48,4 +50,4 @@ class Snapshot:
     @property
     def finished(self) -> bool:
         """True once the run has ended for any reason (stopped, a criterion met, diverged)."""
-        return self.state in ("stopped", "finished", "diverged")
+        return RunState(self.state).ended

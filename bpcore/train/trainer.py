@@ -12,14 +12,16 @@ import torch
 
 from bpcore import backprop as bp
 from bpcore import metrics
-from bpcore.config import Experiment
+from bpcore.config import Experiment, validate
 from bpcore.data import Dataset, Split
 from bpcore.distributed import World, sharded_step
-from bpcore.errors import ConfigError
+from bpcore.errors import BackpropLabError, ConfigError
 from bpcore.nn import MLP
 from bpcore.train import setup, stopping
+from bpcore.train.divergence import Guard
 from bpcore.train.network import FlatNetwork
 from bpcore.train.snapshot import HISTORY_KEYS, Criterion, Snapshot
+from bpcore.train.state import RunState
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -52,13 +54,23 @@ class _History:
         return out, delta
 
 
+class TrainerBusyError(BackpropLabError, RuntimeError):
+    """run(), begin() or train_epoch() while this Trainer is already training: one run at a time."""
+
+
 class Trainer:
-    """Trains an MLP as an Experiment describes; pause/resume/stop/set_lr/set_batch_size are thread-safe.
+    """Trains an MLP as an Experiment describes.
 
     Each step is forward_pass, δ^(L), backward_pass into one flat gradient buffer and one fused update
     (eq. 10 for plain gradient descent; torch.optim for momentum, Nesterov and Adam).
     With a `world` of several ranks (bpcore.distributed) each rank computes its rows of every mini-batch and
     one all-reduce of the flat gradient gives all ranks the full-batch gradient.
+
+    Threads: the commands (begin, pause, resume, stop, set_lr, set_batch_size) and snapshot() may be called
+    from any thread. A run's state is one RunState, changed only under the Trainer's lock; one run at a time
+    (a second run() raises TrainerBusyError); pause() and resume() show in `state` before they return; a
+    snapshot never shows an epoch ahead of its history. Commands act on the run that is going (claimed by
+    begin() or run()); without one they do nothing, so a late stop() never cancels a later run.
     """
 
     def __init__(
@@ -84,125 +96,154 @@ class Trainer:
                                           self.net.prepare) for name in ("train", "val", "test")}
         if len(self.parts["train"]) == 0:
             raise ConfigError("data.split leaves no training rows")
+        self.guard = Guard.for_run(self.net, self.output, self.parts["train"])  # the divergence criterion
         self.optimizer = self._make_optimizer()
         self._shuffle = torch.Generator().manual_seed(tr.seed)
         self.base_lr = tr.lr
         self.batch_size = tr.batch_size
         self.epoch = self.step_count = 0
         self.elapsed = 0.0
-        self.state, self.reason = "idle", ""
+        self.runs = 0  # runs begun so far: the window tells a second divergence from the first by it
         self.history = _History(self.net.n_layers)
         self.grad_norms = np.zeros(self.net.n_layers)
         self.best_val, self.best_epoch, self._best_flat = math.inf, None, None
         self._criteria: tuple[Criterion, ...] = ()
-        self._lock = threading.Lock()
-        self._resume = threading.Event()
-        self._resume.set()
-        self._stop = self._stop_request = False
+        # one lock for the run's state, its commands and the per-epoch publication; reentrant because the
+        # CLI's Ctrl+C handler calls stop() on the thread that trains, possibly while it holds the lock
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._state, self._reason = RunState.IDLE, ""
+        self._active: str | None = None  # None, "claimed" (begin), "run" or "epoch" (a bare train_epoch)
+        self._pause = self._stop = False
+        self._stop_request = False  # several ranks: stop wanted here, agreed on at the end of the epoch
+        self._hold = False  # a pause or a stop is pending: the one flag the step loop reads
         self._pending: dict[str, float] = {}
         self._rate = (0.0, 0, time.perf_counter())  # steps per second, from the last two epochs
 
-    # ------------------------------------------------------------------------------ commands (any thread)
-    def pause(self) -> None:
-        """Pause between two steps (the weights stay as they are)."""
-        self._resume.clear()
-        if self.state == "running":
-            self.state = "paused"
+    @property
+    def state(self) -> RunState:
+        """Where the run stands (changed only under the lock)."""
+        return self._state
 
-    def resume(self) -> None:
-        """Continue a paused run."""
-        if self.state == "paused":
-            self.state = "running"
-        self._resume.set()
+    @property
+    def reason(self) -> str:
+        """Why the run ended, in plain words ("" while it goes on)."""
+        return self._reason
+
+    # ------------------------------------------------------------------------------ commands (any thread)
+    def begin(self) -> None:
+        """Claim the Trainer for a run() that another thread is about to start: state RUNNING now, and
+        pause()/stop() from here on act on that run. TrainerBusyError while a run is going."""
+        with self._lock:
+            self._claim()
+            self._active = "claimed"
+
+    def cancel(self) -> None:
+        """Give back a claim of begin() whose run() will not come (its thread could not start)."""
+        with self._lock:
+            if self._active == "claimed":
+                self._state, self._reason = RunState.STOPPED, "the run did not start"
+                self._release()
+
+    def pause(self) -> None:
+        """Hold the run between two steps (the weights stay as they are); `state` is PAUSED on return."""
+        with self._lock:
+            if self._active in ("claimed", "run") and self._state is RunState.RUNNING and not self._stopping:
+                self._pause = True
+                self._state = RunState.PAUSED
+                self._hold = True
+
+    def resume(self) -> bool:
+        """Continue a paused run; `state` is RUNNING on return. True while a run goes on (it was paused
+        or not), False when there is none to continue (none claimed, or it is ending)."""
+        with self._lock:
+            if self._pause:
+                self._pause = False
+                self._state = RunState.RUNNING
+                self._hold = self._stop
+                self._changed.notify_all()
+            return self._active in ("claimed", "run") and not self._state.ended and not self._stopping
 
     def stop(self) -> None:
-        """End the run after the current step."""
-        if self.world.size > 1:
-            self._stop_request = True  # taken up by every rank at the end of the epoch (World.agree)
-        else:
-            self._stop = True
-        self._resume.set()
+        """End the run after its current step (a paused one too); run() then returns with state STOPPED."""
+        with self._lock:
+            if self._active is None:
+                return
+            if self.world.size > 1:
+                self._stop_request = True  # taken up by every rank at the end of the epoch (World.agree)
+            else:
+                self._stop = True
+            if self._pause:
+                self._pause = False
+                self._state = RunState.RUNNING
+            self._hold = self._stop
+            self._changed.notify_all()
 
     def set_lr(self, lr: float) -> None:
-        """Change μ (the base of the schedule) from the next step on."""
-        if not lr > 0:
-            raise ConfigError(f"training.lr must be > 0, got {lr}")
+        """Change μ (the base of the schedule) from the next epoch on; ConfigError, and nothing changes,
+        when μ is out of the range files and flags get (bpcore.config.validate)."""
+        lr = validate("training.lr", lr)
         with self._lock:
-            self._pending["lr"] = float(lr)
+            self._pending["lr"] = lr
 
     def set_batch_size(self, batch_size: int) -> None:
-        """Change the mini-batch size from the next epoch on."""
-        if int(batch_size) < 1:
-            raise ConfigError(f"training.batch_size must be >= 1, got {batch_size}")
+        """Change the mini-batch size from the next epoch on; ConfigError, and nothing changes, when out of
+        range (bpcore.config.validate)."""
+        batch_size = validate("training.batch_size", batch_size)
         with self._lock:
-            self._pending["batch_size"] = int(batch_size)
+            self._pending["batch_size"] = batch_size
 
     # ------------------------------------------------------------------------------------------ training
     def run(self, callback: Callable[[Snapshot], object] | None = None, *, snapshot_interval: float = 0.0,
             with_weights: bool = False) -> Snapshot:
-        """Train until a stopping criterion is met, stop() is called or the loss diverges.
+        """Train until a stopping criterion is met, stop() is called or the run diverges.
 
         `callback` gets a Snapshot after an epoch when `snapshot_interval` seconds have passed since the
         last one (0: every epoch) and always at the end; `with_weights` adds weight and gradient copies.
+        Continues a claim of begin(); TrainerBusyError when another run is going.
         """
-        self._stop = False
-        self.state = "running" if self._resume.is_set() else "paused"
-        last = -math.inf
-        while True:
-            if not self._resume.is_set():
-                self._resume.wait()
-            if self._stop:
-                self._finish("stopped", "stopped by the user")
-                break
-            self.state = "running"
-            self.train_epoch()
-            if self.state in ("finished", "diverged"):
-                break
-            if callback is not None and time.perf_counter() - last >= snapshot_interval:
-                last = time.perf_counter()
-                callback(self.snapshot(with_weights))
-        self._stop = False  # the request is spent: train_epoch() and run() work again afterwards
-        snap = self.snapshot(with_weights)
+        with self._lock:
+            if self._active == "claimed":
+                self._active = "run"
+            else:
+                self._claim()
+                self._active = "run"
+        try:
+            last = -math.inf
+            while True:
+                if self._hold and not self._wait_while_paused():
+                    break
+                self._train_epoch()
+                if self._state.ended:
+                    break
+                if callback is not None and time.perf_counter() - last >= snapshot_interval:
+                    last = time.perf_counter()
+                    callback(self.snapshot(with_weights))
+        except BaseException as e:
+            self._finish(RunState.STOPPED, f"stopped by an error: {e}")
+            raise
+        finally:
+            with self._lock:
+                if not self._state.ended:
+                    self._state, self._reason = RunState.STOPPED, "stopped by the user"
+                snap = self.snapshot(with_weights)
+                self._release()
         if callback is not None:
             callback(snap)
         return snap
 
     def train_epoch(self) -> None:
-        """One pass over the shuffled training part, then evaluation and the stopping criteria."""
-        tr = self.experiment.training
-        self._apply_pending()
-        lr = self.lr_at(self.epoch)
-        for group in self.optimizer.param_groups if self.optimizer is not None else ():
-            group["lr"] = lr
-        train = self.parts["train"]
-        perm = torch.randperm(len(train), generator=self._shuffle).to(self.device)
-        inputs, target = train.inputs[perm], train.target[perm]
-        start = self.net.flat.clone()
-        opt_state = self._optimizer_state()
-        t0 = time.perf_counter()
-        deltas: list[torch.Tensor] = []
-        steps = 0
-        with torch.no_grad():
-            for i in range(0, len(train), self.batch_size):
-                if self._stop or not self._resume.is_set():
-                    self.elapsed += time.perf_counter() - t0
-                    self._resume.wait()
-                    t0 = time.perf_counter()
-                    if self._stop:
-                        break
-                last = i + self.batch_size >= len(train)
-                sharded_step(self.net, self.world, inputs[i:i + self.batch_size], target[i:i + self.batch_size],
-                             deltas if last else None)
-                self._update(lr, tr)
-                steps += 1
-        self.elapsed += time.perf_counter() - t0
-        if self.world.size > 1:  # ranks decide together: stop if any rank was asked to, time = the slowest's
-            self._stop, self.elapsed = self.world.agree(self._stop_request, self.elapsed)
-        self.step_count += steps
-        if steps == 0:
-            return
-        self.epoch += 1
-        self._end_epoch(deltas, lr, start, opt_state, perm)
+        """One pass over the shuffled training part, then evaluation, the divergence test and the stopping
+        criteria (outside a run; TrainerBusyError while one is going)."""
+        with self._lock:
+            if self._active is not None:
+                raise TrainerBusyError("this Trainer is training (one run at a time): stop the run first")
+            self._active = "epoch"
+        try:
+            self._train_epoch()
+        finally:
+            with self._lock:
+                self._release()
 
     def lr_at(self, epoch: int) -> float:
         """μ for an epoch under the schedule: constant, step (×γ every step_size) or cosine."""
@@ -215,19 +256,21 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------- snapshots
     def snapshot(self, with_weights: bool = False) -> Snapshot:
-        """An immutable picture of the run (weights and gradients copied when asked)."""
-        history, delta = self.history.views()
-        weights = grads = None
-        if with_weights:
-            weights = tuple(_frozen(W) for W in self.net.weights)
-            grads = tuple(_frozen(G) for G in self.net.grads)
-        latest = {k: float(v[-1]) for k, v in history.items() if len(v)}
-        return Snapshot(
-            epoch=self.epoch, step=self.step_count, elapsed=self.elapsed, steps_per_second=self._rate[0],
-            state=self.state, reason=self.reason, task=self.task, history=history, delta_history=delta,
-            grad_norms=self.grad_norms.copy(), best_epoch=self.best_epoch, criteria=self._criteria,
-            lr=self.lr_at(self.epoch), weights=weights, grads=grads, metrics=latest,
-        )
+        """An immutable picture of the run (weights and gradients copied when asked); taken under the lock,
+        so its epoch, step, history and state belong together."""
+        with self._lock:
+            history, delta = self.history.views()
+            weights = grads = None
+            if with_weights:
+                weights = tuple(_frozen(W) for W in self.net.weights)
+                grads = tuple(_frozen(G) for G in self.net.grads)
+            latest = {k: float(v[-1]) for k, v in history.items() if len(v)}
+            return Snapshot(
+                epoch=self.epoch, step=self.step_count, elapsed=self.elapsed, steps_per_second=self._rate[0],
+                state=self._state, reason=self._reason, task=self.task, history=history, delta_history=delta,
+                grad_norms=self.grad_norms.copy(), best_epoch=self.best_epoch, criteria=self._criteria,
+                lr=self.lr_at(self.epoch), weights=weights, grads=grads, metrics=latest,
+            )
 
     def evaluate(self, part: str) -> dict[str, float]:
         """Loss and score (accuracy or R²) of the current weights on train, val or test."""
@@ -256,7 +299,70 @@ class Trainer:
         with torch.no_grad():
             return metrics.confusion_matrix(self.net.logits(p.inputs), p.target, self.dataset.n_classes).numpy()
 
+    # ------------------------------------------------------------------------------- the state (locked)
+    @property
+    def _stopping(self) -> bool:
+        return self._stop or self._stop_request
+
+    def _claim(self) -> None:
+        if self._active is not None:
+            raise TrainerBusyError("this Trainer is already training (one run at a time): stop that run first")
+        self._pause = self._stop = self._stop_request = self._hold = False
+        self._state, self._reason = RunState.RUNNING, ""
+        self.runs += 1
+
+    def _release(self) -> None:
+        self._active = None
+        self._pause = self._stop = self._stop_request = self._hold = False
+        self._changed.notify_all()
+
+    def _wait_while_paused(self) -> bool:
+        """Block while the run is paused; False when it is to stop now."""
+        with self._changed:
+            while self._pause and not self._stop:
+                self._changed.wait()
+            return not self._stop
+
+    def _finish(self, state: RunState, reason: str) -> None:
+        with self._lock:
+            self._state, self._reason = state, reason
+
     # ------------------------------------------------------------------------------------------ private
+    def _train_epoch(self) -> None:
+        tr = self.experiment.training
+        self._apply_pending()
+        lr = self.lr_at(self.epoch)
+        for group in self.optimizer.param_groups if self.optimizer is not None else ():
+            group["lr"] = lr
+        train = self.parts["train"]
+        perm = torch.randperm(len(train), generator=self._shuffle).to(self.device)
+        inputs, target = train.inputs[perm], train.target[perm]
+        start = (self.net.flat.clone(), self.net.flat_grad.clone(), self._optimizer_state())
+        t0 = time.perf_counter()
+        deltas: list[torch.Tensor] = []
+        steps = 0
+        with torch.no_grad():
+            for i in range(0, len(train), self.batch_size):
+                if self._hold:
+                    self.elapsed += time.perf_counter() - t0
+                    go_on = self._wait_while_paused()
+                    t0 = time.perf_counter()
+                    if not go_on:
+                        break
+                last = i + self.batch_size >= len(train)
+                sharded_step(self.net, self.world, inputs[i:i + self.batch_size], target[i:i + self.batch_size],
+                             deltas if last else None)
+                self._update(lr, tr)
+                steps += 1
+        self.elapsed += time.perf_counter() - t0
+        if self.world.size > 1:  # ranks decide together: stop if any rank was asked to, time = the slowest's
+            stop, self.elapsed = self.world.agree(self._stop_request, self.elapsed)
+            if stop:
+                with self._lock:
+                    self._stop = self._hold = True
+        if steps:
+            self._end_epoch(deltas, lr, start, perm, steps)
+
     def _make_optimizer(self) -> torch.optim.Optimizer | None:
         tr = self.experiment.training
         params = [self.net.param]
@@ -293,68 +399,87 @@ class Trainer:
         state = self.optimizer.state.get(self.net.param, {})
         return {k: v.clone() if torch.is_tensor(v) else v for k, v in state.items()}
 
-    def _end_epoch(self, deltas, lr, start, opt_state, perm) -> None:
+    def _restore(self, saved: tuple[torch.Tensor, torch.Tensor, dict | None]) -> None:
+        """Weights, gradient and optimizer state as _train_epoch / the replay saved them."""
+        flat, grad, opt_state = saved
+        self.net.flat.copy_(flat)
+        self.net.flat_grad.copy_(grad)
+        if opt_state is not None:  # replaced, not updated: an empty state makes Adam start afresh
+            self.optimizer.state[self.net.param] = {k: v.clone() if torch.is_tensor(v) else v
+                                                    for k, v in opt_state.items()}
+
+    def _end_epoch(self, deltas, lr, start, perm, steps) -> None:
         tr = self.experiment.training
         ev = {part: self.evaluate(part) for part in ("train", "val", "test")}
-        if not (math.isfinite(ev["train"]["loss"]) and bool(torch.isfinite(self.net.flat).all())):
-            self._diverged(start, opt_state, perm, lr)
+        what = self.guard.check(self.net, ev["train"]["loss"])
+        if what is not None:
+            self._diverged(start, perm, lr, steps, what)
             return
+        epoch = self.epoch + 1
         mean_delta = (np.array([float(d.abs().mean()) for d in reversed(deltas)]) if deltas
                       else np.full(self.net.n_layers, np.nan))  # stopped before the epoch's last step
-        self.grad_norms = np.array([float(torch.linalg.vector_norm(G)) for G in self.net.grads])
-        grad_norm = float(np.sqrt(np.sum(self.grad_norms ** 2)))
-        if ev["val"]["loss"] < self.best_val:  # NaN (no validation part) never compares smaller
-            self.best_val, self.best_epoch = ev["val"]["loss"], self.epoch
-            if tr.patience is not None:
-                self._best_flat = self.net.flat.clone()
-        row = {"epoch": self.epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}
+        grad_norms = np.array([float(torch.linalg.vector_norm(G)) for G in self.net.grads])
+        grad_norm = float(np.sqrt(np.sum(grad_norms ** 2)))
+        row = {"epoch": epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}
         for part in ("train", "val", "test"):
             row[f"{part}_loss"], row[f"{part}_score"] = ev[part]["loss"], ev[part]["score"]
-        self.history.append(row, mean_delta)
-        since_best = self.epoch - self.best_epoch if self.best_epoch is not None else 0
-        self._criteria = stopping.criteria(
-            epoch=self.epoch, epochs=tr.epochs, elapsed=self.elapsed, time_limit=tr.time_limit,
-            train_loss=ev["train"]["loss"], loss_goal=tr.loss_goal, grad_norm=grad_norm, min_grad=tr.min_grad,
-            since_best=since_best, patience=tr.patience,
-        )
-        now = time.perf_counter()
-        _, step0, t0 = self._rate
-        if now > t0:
-            self._rate = (max(0.0, (self.step_count - step0) / (now - t0)), self.step_count, now)
-        met = [c for c in self._criteria if c.met]
-        if met:
-            if met[0].name == "validation patience" and self._best_flat is not None:
-                self.net.flat.copy_(self._best_flat)
-            self._finish("finished", stopping.reason(met[0]))
+        with self._lock:  # published at once: a snapshot never shows the epoch without its history row
+            if ev["val"]["loss"] < self.best_val:  # NaN (no validation part) never compares smaller
+                self.best_val, self.best_epoch = ev["val"]["loss"], epoch
+                if tr.patience is not None:
+                    self._best_flat = self.net.flat.clone()
+            self.epoch, self.step_count = epoch, self.step_count + steps
+            self.grad_norms = grad_norms
+            self.history.append(row, mean_delta)
+            since_best = epoch - self.best_epoch if self.best_epoch is not None else 0
+            self._criteria = stopping.criteria(
+                epoch=epoch, epochs=tr.epochs, elapsed=self.elapsed, time_limit=tr.time_limit,
+                train_loss=ev["train"]["loss"], loss_goal=tr.loss_goal, grad_norm=grad_norm,
+                min_grad=tr.min_grad, since_best=since_best, patience=tr.patience,
+            )
+            now = time.perf_counter()
+            _, step0, t0 = self._rate
+            if now > t0:
+                self._rate = (max(0.0, (self.step_count - step0) / (now - t0)), self.step_count, now)
+            met = [c for c in self._criteria if c.met]
+            if met:
+                if met[0].name == "validation patience" and self._best_flat is not None:
+                    self.net.flat.copy_(self._best_flat)
+                self._state, self._reason = RunState.FINISHED, stopping.reason(met[0])
 
-    def _diverged(self, start, opt_state, perm, lr) -> None:
-        """Replay the epoch from its finite start to find the first bad step; keep the last finite weights."""
-        tr = self.experiment.training
-        self.net.flat.copy_(start)
-        if opt_state is not None:
-            self.optimizer.state[self.net.param].update({k: v.clone() if torch.is_tensor(v) else v
-                                                          for k, v in opt_state.items()})
+    def _diverged(self, start, perm, lr, steps: int, what: str) -> None:
+        """Replay the epoch from its healthy start to find the first step the divergence criterion flags
+        (the same Guard.check, on the step's rows); keep the weights before it, or the epoch's start when
+        those fail the criterion on the whole training part. The epoch does not count."""
+        tr, net, bs = self.experiment.training, self.net, self.batch_size
+        self._restore(start)
         train = self.parts["train"]
         inputs, target = train.inputs[perm], train.target[perm]
-        first_step = self.step_count - math.ceil(len(train) / self.batch_size)
         bad = None
         with torch.no_grad():
-            for k, i in enumerate(range(0, len(train), self.batch_size)):
-                before = self.net.flat.clone()
-                self.net.step(inputs[i:i + self.batch_size], target[i:i + self.batch_size])
+            for k in range(steps):
+                x, t = inputs[k * bs:(k + 1) * bs], target[k * bs:(k + 1) * bs]
+                before = (net.flat.clone(), net.flat_grad.clone(), self._optimizer_state())
+                net.step(x, t)
                 self._update(lr, tr)
-                z = self.net.logits(inputs[i:i + self.batch_size])
-                if not (bool(torch.isfinite(self.net.flat).all()) and
-                        math.isfinite(float(self.net.loss(z, target[i:i + self.batch_size])))):
-                    self.net.flat.copy_(before)
-                    bad = first_step + k + 1
+                found = self.guard.check(net, float(net.loss(net.logits(x), t)))
+                if found is not None:
+                    self._restore(before)
+                    bad, what = k + 1, found
                     break
-        where = f"step {bad}" if bad is not None else f"the end of the epoch (steps up to {self.step_count})"
-        self._finish("diverged", f"diverged at epoch {self.epoch}, {where}: the loss became NaN/Inf "
-                                 f"(μ = {lr:g} too large?); the last finite weights are kept")
-
-    def _finish(self, state: str, reason: str) -> None:
-        self.state, self.reason = state, reason
+        kept = bad - 1 if bad is not None else 0
+        if bad is None or (kept and self.guard.check(net, self.evaluate("train")["loss"]) is not None):
+            self._restore(start)
+            kept = 0
+        if bad is None:  # no single step's rows flag it: the epoch's end on the whole training part did
+            where = f"the end of the epoch (steps {self.step_count + 1}–{self.step_count + steps})"
+        else:
+            where = f"step {self.step_count + bad}"
+        with self._lock:
+            self.step_count += kept
+            self._state = RunState.DIVERGED
+            self._reason = (f"diverged at epoch {self.epoch + 1}, {where}: {what} (μ = {lr:g} too large?); "
+                            f"the last finite weights are kept (step {self.step_count})")
 
 
 def _frozen(t: torch.Tensor) -> np.ndarray:
