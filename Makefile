@@ -1,6 +1,8 @@
 # Backprop Lab — `make run` starts the desktop trainer, `make test` runs lint + the whole test suite.
 # Both create .venv and install the project (editable, with the dev extra) when needed.
 PYTHON ?= python3
+# CPU-only machines: `make run TORCH_INDEX=https://download.pytorch.org/whl/cpu` installs torch's CPU build first
+TORCH_INDEX ?=
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -10,6 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install -q torch --index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
