@@ -7,9 +7,57 @@ Without options the window opens ready to train (two spirals, a small tanh netwo
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES
+from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, validate
+from bpcore.errors import ConfigError
+
+_SIZE = re.compile(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*")  # at most 6 digits: int() of a 5000-digit string fails
+
+
+def _checked(key: str, value: Any) -> Any:
+    """validate(key, value) for argparse: its ConfigError becomes argparse's one-line error (exit 2)."""
+    try:
+        return validate(key, value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _window_size(text: str) -> str:
+    """--size WIDTHxHEIGHT, each side in the range of window.width/window.height; normalised to 'WxH'."""
+    m = _SIZE.fullmatch(text)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"WIDTHxHEIGHT in pixels expected, e.g. 1600x1000, got {text[:40]!r}")
+    return f"{_checked('window.width', int(m[1]))}x{_checked('window.height', int(m[2]))}"
+
+
+def _number(key: str, kind: type) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{key} must be {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text[:40]!r}") from None
+        return _checked(key, value)
+
+    convert.__name__ = key  # argparse names the type in some messages
+    return convert
+
+
+def _layers(text: str) -> str:
+    """--layers 8,8: every size in the range of model.hidden; normalised to '8,8' ('' for none)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not all(re.fullmatch(r"\d{1,9}", p) for p in parts):
+        raise argparse.ArgumentTypeError(f"model.hidden must be a list of integers, e.g. 8,8, got {text[:40]!r}")
+    return ",".join(str(n) for n in _checked("model.hidden", tuple(int(p) for p in parts)))
+
+
+def _epochs(text: str) -> int:
+    """--train-epochs: 0 (open the window) or an epoch count in the range of training.epochs."""
+    return 0 if text.strip() == "0" else _number("training.epochs", int)(text)
 
 
 def configure_threads() -> int:
@@ -32,16 +80,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (argv without the program name; None: sys.argv[1:])."""
     ap = argparse.ArgumentParser(prog="bpgui", description="Backprop Lab desktop trainer")
     ap.add_argument("--dataset", help=f"data set: {', '.join((*TOY_SOURCES, *BUNDLED_SOURCES))} or csv:<path>")
-    ap.add_argument("--layers", help="hidden layer sizes, e.g. 8,8")
+    ap.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 8,8")
     ap.add_argument("--activation", help="hidden activation, e.g. tanh, relu, sigmoid")
-    ap.add_argument("--lr", type=float, help="learning rate μ (eq. 10)")
+    ap.add_argument("--lr", type=_number("training.lr", float), help="learning rate μ (eq. 10)")
     ap.add_argument("--optimizer", help="sgd (eq. 10), momentum, nesterov or adam")
-    ap.add_argument("--train-epochs", type=int, default=0, help="train this many epochs unattended, then exit")
+    ap.add_argument("--train-epochs", type=_epochs, default=0,
+                    help="train this many epochs unattended, then exit")
     ap.add_argument("--screenshot", help="save a PNG of the whole window after training, then exit")
     ap.add_argument("--show", action="append", default=[], metavar="PANEL",
                     help="bring a tabbed panel to the front for --screenshot: data, architecture, weights, "
                          "gradients or confusion (repeatable)")
-    ap.add_argument("--size", default="1600x1000", help="window size for --screenshot, WIDTHxHEIGHT")
+    ap.add_argument("--size", type=_window_size, default="1600x1000",
+                    help="window size for --screenshot, WIDTHxHEIGHT (each 200..8192 pixels)")
     return ap.parse_args(sys.argv[1:] if argv is None else argv)
 
 

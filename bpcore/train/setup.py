@@ -96,7 +96,7 @@ def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype,
 # weights and one snapshot; plus the optimizer's state (and Adam's temporaries).
 _WEIGHT_COPIES = 6
 _OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 3}
-_GB = 1024**3
+_GIB = 1024**3
 
 
 def estimate_bytes(sizes: Sequence[int], rows: int, batch_size: int, optimizer: str = "sgd",
@@ -146,8 +146,8 @@ def check_memory(exp: Experiment, sizes: Sequence[int], rows: int, device: torch
     shape = "-".join(str(s) for s in sizes)
     raise ConfigError(
         f"model.hidden and data.n_samples: the network {shape} on {rows} rows would need about "
-        f"{total / _GB:.1f} GB (weights, gradients and optimizer state {need['weights'] / _GB:.1f} GB, data and "
-        f"activations {need['data'] / _GB:.1f} GB) but {free / _GB:.1f} GB is free on {device}; "
+        f"{total / _GIB:.1f} GiB (weights, gradients and optimizer state {need['weights'] / _GIB:.1f} GiB, data "
+        f"and activations {need['data'] / _GIB:.1f} GiB) but {free / _GIB:.1f} GiB is free on {device}; "
         "use smaller layers or fewer rows"
     )
 
