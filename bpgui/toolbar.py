@@ -5,8 +5,11 @@ It only shows values and reports edits as signals; the window decides what an ed
 
 from __future__ import annotations
 
+import math
+import re
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -18,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bpcore.config import OPTIMIZERS, TrainSpec
+from bpcore.config import LIMITS, OPTIMIZERS, TrainSpec
 
+_PARTIAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?")
+MAX_SEED_SHOWN = min(int(LIMITS["training.seed"].hi), 2**31 - 1)  # QSpinBox holds a 32-bit int
 _OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
 
@@ -29,6 +34,38 @@ def describe(widget, object_name: str, accessible_name: str, tooltip: str) -> No
     if hasattr(widget, "setAccessibleName"):
         widget.setAccessibleName(accessible_name)
     widget.setToolTip(tooltip)
+
+
+class NumberSpin(QDoubleSpinBox):
+    """A spin box for a number spanning decades (μ, λ) in the range LIMITS gives its key: shows 0.3, 1e-05 or
+    2e+03 and takes typed e-notation, so every value a file or the CLI may hold is shown as it is."""
+
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        limit = LIMITS[key]
+        self.setDecimals(12)  # the value is kept to 1e-12: below the smallest μ (1e-10) a spin box may hold
+        self.setRange(limit.lo, limit.hi)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            return self.value()
+        return value if math.isfinite(value) else self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        t = text.strip()
+        if not _PARTIAL_NUMBER.fullmatch(t):
+            return QValidator.State.Invalid, text, pos
+        try:
+            value = float(t)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        ok = math.isfinite(value) and self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 class TrainingToolbar(QToolBar):
@@ -76,9 +113,7 @@ class TrainingToolbar(QToolBar):
         self.optimizer.currentIndexChanged.connect(lambda _i: self.optimizerChanged.emit(self.optimizer.currentData()))
         self._labelled("optimizer", self.optimizer)
 
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(5)
-        self.lr.setRange(1e-5, 10.0)
+        self.lr = NumberSpin("training.lr")
         self.lr.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         describe(self.lr, "lrSpin", "learning rate mu",
                  "Learning rate μ of the update W ← W − μ h δᵀ (eq. 10).\nChanges apply from the next step, "
@@ -87,16 +122,14 @@ class TrainingToolbar(QToolBar):
         self._labelled("μ", self.lr)
 
         self.batch = QSpinBox()
-        self.batch.setRange(1, 1_000_000)
+        self.batch.setRange(int(LIMITS["training.batch_size"].lo), int(LIMITS["training.batch_size"].hi))
         describe(self.batch, "batchSpin", "batch size",
                  "Mini-batch size B: ∇W J = Σ h δᵀ over B rows (eq. 9) per update (eq. 10).\n"
                  "Changes apply from the next epoch, also while training runs.")
         self.batch.valueChanged.connect(self.batchSizeChanged.emit)
         self._labelled("batch", self.batch)
 
-        self.l2 = QDoubleSpinBox()
-        self.l2.setDecimals(5)
-        self.l2.setRange(0.0, 10.0)
+        self.l2 = NumberSpin("training.l2")
         self.l2.setSingleStep(1e-4)
         describe(self.l2, "l2Spin", "L2 weight decay",
                  "L2 penalty λ: adds λ W to ∇W J (eq. 9) on the weight rows, not on the bias row b (eq. 11).\n"
@@ -105,14 +138,14 @@ class TrainingToolbar(QToolBar):
         self._labelled("L2 λ", self.l2)
 
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 10_000_000)
+        self.epochs.setRange(int(LIMITS["training.epochs"].lo), int(LIMITS["training.epochs"].hi))
         describe(self.epochs, "epochsSpin", "epoch limit",
                  "Stop after this many epochs (a stopping criterion). Raise it to continue a finished run.")
         self.epochs.valueChanged.connect(self.epochsChanged.emit)
         self._labelled("epochs", self.epochs)
 
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(int(LIMITS["training.seed"].lo), MAX_SEED_SHOWN)
         describe(self.seed, "seedSpin", "random seed",
                  "Seed of the initial weights and of the mini-batch shuffling. Changing it re-initialises the weights.")
         self.seed.valueChanged.connect(self.seedChanged.emit)

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from bpcore.backprop import HIDDEN_ACTIVATIONS
-from bpcore.config import OUTPUT_CHOICES, ModelSpec
+from bpcore.config import LIMITS, MAX_LAYERS, OUTPUT_CHOICES, ModelSpec
 from bpgui.panels._widgets import HINT_STYLE, WARNING_STYLE, describe, message_label
 from bpgui.panels.output_choice import ACTIVATION_TIPS, OUTPUT_LABELS, OUTPUT_TIPS, resolve
 
-MAX_NEURONS = 1024
+MAX_NEURONS = int(LIMITS["model.hidden"].hi)  # the range of model.hidden, as files and the CLI have it
+MAX_SEED_SHOWN = min(int(LIMITS["model.init_seed"].hi), 2**31 - 1)  # QSpinBox holds a 32-bit int
 _ROW_HEIGHT = 30
 _NEURONS_WIDTH = 90
 _ROWS_SHOWN = 8  # the table grows with the layers up to this many rows, then scrolls
@@ -90,7 +91,7 @@ class ArchitectureEditor(QWidget):
             self._output.addItem(OUTPUT_LABELS[key], key)
             self._output.setItemData(self._output.count() - 1, OUTPUT_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self._seed = QSpinBox()
-        self._seed.setRange(0, 2**31 - 1)
+        self._seed.setRange(int(LIMITS["model.init_seed"].lo), MAX_SEED_SHOWN)
         self._seed.setKeyboardTracking(False)
         describe(self._seed, "archInitSeed", "initialisation seed",
                  "Seed of the random initial weights: the same seed gives the same starting network.")
@@ -162,7 +163,9 @@ class ArchitectureEditor(QWidget):
         return self._neurons[row], self._activations[row]
 
     def add_layer(self) -> None:
-        """Append a hidden layer like the last one (8 tanh units when there is none)."""
+        """Append a hidden layer like the last one (8 tanh units when there is none); no-op at MAX_LAYERS."""
+        if len(self._neurons) >= MAX_LAYERS:
+            return
         if self._neurons:
             size, act = self._neurons[-1].value(), self._activations[-1].currentData()
         else:
@@ -241,6 +244,7 @@ class ArchitectureEditor(QWidget):
         return super().eventFilter(watched, event)
 
     def _changed(self) -> None:
+        self._add.setEnabled(len(self._neurons) < MAX_LAYERS)
         self._refresh()
         if not self._quiet:
             self.architectureChanged.emit(self.spec())

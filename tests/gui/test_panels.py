@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bpcore.config import OUTPUT_CHOICES, DataSpec, ModelSpec
+from bpcore.config import LIMITS, MAX_LAYERS, OUTPUT_CHOICES, DataSpec, ModelSpec, TrainSpec
 from bpcore.errors import ConfigError
 from bpgui.panels import ArchitectureEditor, CsvImportDialog, DataPanel
 from bpgui.panels.data_panel import THROTTLE_MS
 from bpgui.panels.output_choice import OUTPUT_LABELS, OUTPUT_TIPS
+from bpgui.toolbar import TrainingToolbar
 
 # helpers ------------------------------------------------------------------------------------------------
 
@@ -194,13 +195,63 @@ def test_arch_set_spec_is_silent_and_round_trips(qtbot, arch):
     assert len(got) == 0
 
 
-def test_arch_neurons_are_limited_to_1_to_1024(arch):
+def test_arch_neurons_take_the_range_of_model_hidden(arch):
     arch.set_spec(ModelSpec(hidden=(4,)))
     spin = child(arch, QAbstractSpinBox, "archNeurons1")
-    spin.setValue(5000)
-    assert arch.spec().hidden == (1024,)
+    spin.setValue(5000)  # beyond the old window-only cap of 1024: files and the CLI allow it, so must the window
+    assert arch.spec().hidden == (5000,)
+    spin.setValue(10**7)
+    assert arch.spec().hidden == (int(LIMITS["model.hidden"].hi),)
     spin.setValue(0)
     assert arch.spec().hidden == (1,)
+
+
+def test_arch_stops_adding_layers_at_the_limit(qtbot, arch):
+    arch.set_spec(ModelSpec(hidden=(2,) * (MAX_LAYERS - 1)))
+    add = child(arch, QAbstractButton, "archAddLayer")
+    assert add.isEnabled()
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    assert len(arch.spec().hidden) == MAX_LAYERS and not add.isEnabled()
+    arch.add_layer()
+    assert len(arch.spec().hidden) == MAX_LAYERS
+
+
+# training toolbar ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def toolbar(qtbot) -> TrainingToolbar:
+    bar = TrainingToolbar(["cpu"])
+    qtbot.addWidget(bar)
+    bar.show()
+    return bar
+
+
+@pytest.mark.parametrize(("name", "key"), [("lr", "training.lr"), ("l2", "training.l2"),
+                                           ("batch", "training.batch_size"), ("epochs", "training.epochs")])
+def test_toolbar_spin_boxes_take_their_range_from_the_config(toolbar, name, key):
+    spin = getattr(toolbar, name)
+    assert (spin.minimum(), spin.maximum()) == (LIMITS[key].lo, LIMITS[key].hi)
+
+
+@pytest.mark.parametrize("lr", [1e-10, 3e-7, 0.3, 250.0, 1e9])
+def test_toolbar_shows_every_lr_a_file_may_hold(toolbar, lr):
+    toolbar.set_spec(TrainSpec(lr=lr))
+    # the spin box keeps 12 decimals: 1e-10 is held to 1 part in 100, the larger values exactly as floats
+    assert toolbar.lr.value() == pytest.approx(lr, rel=1e-2)
+    assert float(toolbar.lr.text()) == pytest.approx(lr, rel=1e-5)  # shown as %.6g
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("1e-3", 1e-3), ("2.5e2", 250.0), ("0.05", 0.05),
+                                                 ("1e300", 0.3), ("abc", 0.3)])
+def test_toolbar_lr_takes_typed_e_notation_within_the_range(qtbot, toolbar, typed, expected):
+    toolbar.set_spec(TrainSpec(lr=0.3))
+    got = Recorder(toolbar.lrChanged)
+    toolbar.lr.lineEdit().selectAll()
+    QTest.keyClicks(toolbar.lr, typed)
+    QTest.keyClick(toolbar.lr, Qt.Key.Key_Return)
+    assert toolbar.lr.value() == pytest.approx(expected, rel=1e-9)
+    assert all(LIMITS["training.lr"].lo <= v <= LIMITS["training.lr"].hi for v in got.items)
 
 
 def test_arch_controls_are_described(arch):
