@@ -224,8 +224,10 @@ def _header(path: Path, data: bytes) -> tuple[dict[str, str], list[str]]:
         raise _corrupt(path, f"header of {n} bytes is longer than the {MAX_HEADER_BYTES} bytes allowed")
     if 8 + n > len(data):
         raise _corrupt(path, f"incomplete file: the header needs {n} bytes, only {len(data) - 8} follow")
-    try:
-        header = load_json(data[8:8 + n])
+    try:  # only names and metadata strings are used here; safetensors checks each tensor entry itself
+        header = json.loads(data[8:8 + n])
+    except RecursionError:
+        raise _corrupt(path, "the header is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise _corrupt(path, f"the header is not valid JSON ({getattr(e, 'msg', e)})") from None
     if not isinstance(header, dict):

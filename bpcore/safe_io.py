@@ -90,20 +90,14 @@ def check_depth(value: Any, max_depth: int = MAX_JSON_DEPTH) -> int:
 
     ValueError as soon as it exceeds `max_depth`.
     """
-    deepest, stack = 0, [(value, 0)]
+    containers = (dict, list, tuple)
+    deepest, stack = 0, [(value, 1)] if isinstance(value, containers) else []
     while stack:
         v, d = stack.pop()
-        if isinstance(v, dict):
-            items = v.values()
-        elif isinstance(v, (list, tuple)):
-            items = v
-        else:
-            continue
-        d += 1
         if d > max_depth:
             raise ValueError(f"nested more than {max_depth} levels deep")
         deepest = max(deepest, d)
-        stack.extend((x, d) for x in items)
+        stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v) if isinstance(x, containers))
     return deepest
 
 

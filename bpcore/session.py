@@ -177,12 +177,12 @@ def _history(v: Any) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     length = None
     for name, series in v.items():
-        k = f"{key}.{name}"
+        k = f"{key}.{name}" if name.isidentifier() else f"{key}[{_shown(name)}]"
         if not isinstance(series, list):
             raise _Bad(k, f"must be a list of numbers, got {_kind(series)} {_shown(series)}")
         if length is not None and len(series) != length[1]:
-            raise _Bad(k, f"holds {len(series)} values but {key}.{length[0]} holds {length[1]}")
-        length = (name, len(series))
+            raise _Bad(k, f"holds {len(series)} values but {length[0]} holds {length[1]}")
+        length = (k, len(series))
         values = np.empty(len(series))
         for i, x in enumerate(series):
             if x is None:
