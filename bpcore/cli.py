@@ -20,15 +20,16 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bpcore.config import BUNDLED_SOURCES, OPTIMIZERS, OUTPUT_CHOICES, SCHEDULES, TOY_SOURCES, Experiment, validate
 from bpcore.errors import BackpropLabError, ConfigError, DataError, ModelFileError
-from bpcore.train.state import RunState
 
+if TYPE_CHECKING:
+    import numpy as np
+
+# torch and numpy are imported inside the commands, under main()'s Ctrl+C handler: importing torch takes
+# seconds, and a Ctrl+C then is an interrupted start-up (exit 130, one line), not a traceback.
 __all__ = ["EXIT_CRASH", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USER_ERROR", "main"]
 
 EXIT_OK = 0
@@ -216,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USER_ERROR
         if getattr(args, "threads", None):
+            import torch
+
             torch.set_num_threads(args.threads)
         return args.run(args)
     except (_UsageError, BackpropLabError) as e:
@@ -267,6 +270,7 @@ def _train_on(args: argparse.Namespace, world) -> int:
     from bpcore.config import load_experiment, save_experiment
     from bpcore.session import save_session
     from bpcore.train import Trainer
+    from bpcore.train.state import RunState
 
     exp = load_experiment(args.experiment) if args.experiment else Experiment()
     overrides = _overrides(args)
@@ -393,6 +397,8 @@ def _graceful_stop(trainer, announce: bool) -> Iterator[None]:
 # ------------------------------------------------------------------------------------------------- eval
 
 def _eval(args: argparse.Namespace) -> int:
+    import torch
+
     from bpcore import backprop as bp
     from bpcore import metrics
     from bpcore.data import Dataset, split_dataset
@@ -449,6 +455,8 @@ def _eval_data(args: argparse.Namespace, output: str, exp: Experiment | None):
 
 def _standardise(X: np.ndarray, extra: dict, exp: Experiment | None, model_path: str) -> np.ndarray:
     """X scaled with the training mean/std stored in the model file (recomputed for files without them)."""
+    import numpy as np
+
     if "standardise" in extra:
         stats = extra["standardise"]
     elif exp is not None and exp.data.standardise:  # an older file: re-make the split it was trained on
@@ -475,6 +483,8 @@ def _standardise(X: np.ndarray, extra: dict, exp: Experiment | None, model_path:
 
 def _eval_targets(ds, model, extra: dict, data: str) -> tuple[np.ndarray, tuple[str, ...] | None]:
     """Targets in the model's terms: class ids in the training order of the class names, or values."""
+    import numpy as np
+
     if model.output == "identity":
         if ds.class_names is not None or ds.y.shape[1] != model.sizes[-1]:
             got = "class labels" if ds.class_names is not None else f"{ds.y.shape[1]} target column(s)"
@@ -497,6 +507,8 @@ def _eval_targets(ds, model, extra: dict, data: str) -> tuple[np.ndarray, tuple[
 # ------------------------------------------------------------------------------------------------ check
 
 def _check(args: argparse.Namespace) -> int:
+    import torch
+
     from bpcore.testing import check_all
 
     cuda = torch.cuda.is_available()

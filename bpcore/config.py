@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
-from bpcore.backprop import HIDDEN_ACTIVATIONS
 from bpcore.errors import ConfigError
 
 try:
@@ -343,6 +342,8 @@ class ModelSpec(_Section):
 
     def _check(self) -> None:
         self._require("hidden", len(self.hidden) <= MAX_LAYERS, f"a list of at most {MAX_LAYERS} layer sizes")
+        from bpcore.backprop import HIDDEN_ACTIVATIONS  # here, not at the top: `import bpcore.config` stays torch-free
+
         names = (self.activation,) if isinstance(self.activation, str) else self.activation
         for name in names:
             if name not in HIDDEN_ACTIVATIONS:

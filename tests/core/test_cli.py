@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import bpcore.cli
 import bpcore.session
 import bpcore.testing
 from bpcore.cli import main
@@ -139,14 +140,17 @@ def test_diverging_run_exits_3_with_the_reason_and_finite_weights(capsys, tmp_pa
 
 
 def test_ctrl_c_stops_cleanly_and_saves(capsys, tmp_path, monkeypatch):
-    original = Trainer.train_epoch
+    original = bpcore.cli._Progress.__call__
 
-    def epoch_then_ctrl_c(self):
-        original(self)
-        if self.epoch == 3:
-            signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl+C during epoch 3
+    pressed: list[int] = []
 
-    monkeypatch.setattr(Trainer, "train_epoch", epoch_then_ctrl_c)
+    def epoch_then_ctrl_c(self, snap):  # the CLI's per-epoch hook: independent of the Trainer's internals
+        original(self, snap)
+        if snap.epoch == 3 and not pressed:  # once: the final snapshot after the stop is at epoch 3 too
+            pressed.append(snap.epoch)
+            signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl+C at the end of epoch 3
+
+    monkeypatch.setattr(bpcore.cli._Progress, "__call__", epoch_then_ctrl_c)
     code, res, _ = _run(capsys, "train", "--dataset", "xor", "--epochs", "1000", "--samples", "60")
     assert code == 0
     assert (res["state"], res["epochs"], res["reason"]) == ("stopped", 3, "stopped by the user")

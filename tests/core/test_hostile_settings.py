@@ -404,3 +404,18 @@ def test_random_experiment_dicts_give_a_config_error_or_a_valid_experiment(d):
             if limit is not None:
                 assert all(v in limit for v in (value if isinstance(value, list) else [value]))
     assert Experiment.from_dict(exp.to_dict()) == exp
+
+
+def test_the_cli_module_imports_without_torch():
+    """torch is imported inside main(), under its Ctrl+C handler (start-up interrupted: 130, one line). The
+    package's own __init__ is bypassed here: it imports torch itself (see bpcore/__init__.py)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "bpcore"
+    code = ("import sys, types; p = types.ModuleType('bpcore'); p.__path__ = [sys.argv[1]]; "
+            "sys.modules['bpcore'] = p; import bpcore.cli; print(sorted({'torch', 'numpy'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
