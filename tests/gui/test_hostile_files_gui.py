@@ -1,0 +1,128 @@
+"""Hostile files in the window ("files & data" part of issue 9): File menu and data panel opens of paths that are
+not usable files show bpcore's typed message (naming the path) in a message box — never a traceback or a hang.
+
+A 10 s alarm turns a blocking open (a FIFO) into a failure instead of a hung test run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+import bpcore.files
+from bpgui.main_window import MainWindow
+from bpgui.panels.csv_dialog import CsvImportDialog
+from bpgui.panels.data_panel import DataPanel
+from bpgui.settings import open_settings
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX only")
+
+
+@pytest.fixture(autouse=True)
+def _ten_seconds(tmp_path):
+    def expire(signum, frame):
+        raise TimeoutError("opening the file took more than 10 s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(autouse=True)
+def temp_settings(tmp_path):
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture
+def boxes(monkeypatch) -> list[tuple[str, str]]:
+    """(title, text) of every warning or critical message box; questions answer Discard."""
+    shown: list[tuple[str, str]] = []
+
+    def record(_parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    return shown
+
+
+def _fifo(tmp_path: Path, suffix: str) -> Path:
+    os.mkfifo(tmp_path / f"pipe{suffix}")
+    return tmp_path / f"pipe{suffix}"
+
+
+def _dev_zero(tmp_path: Path, suffix: str) -> Path:
+    (tmp_path / f"zero{suffix}").symlink_to("/dev/zero")
+    return tmp_path / f"zero{suffix}"
+
+
+def _folder(tmp_path: Path, suffix: str) -> Path:
+    (tmp_path / f"folder{suffix}").mkdir()
+    return tmp_path / f"folder{suffix}"
+
+
+def _deep_model(tmp_path: Path, suffix: str) -> Path:
+    import json
+
+    import safetensors.torch
+    import torch
+
+    path = tmp_path / f"deep{suffix}"
+    safetensors.torch.save_file({"W0": torch.zeros(3, 2)}, str(path), metadata={
+        "format": bpcore.files.FORMAT, "sizes": "[2, 2]", "activations": "[]", "output": "softmax",
+        "extra": json.dumps({"history": []})[:-3] + "[" * 50_000 + "]" * 50_000 + "}"})
+    return path
+
+
+CASES = [  # (maker, words the message holds)
+    (_fifo, "is a FIFO (named pipe), not a regular file"),
+    (_dev_zero, "is a character device, not a regular file"),
+    (_folder, "is a folder"),
+]
+
+
+@pytest.mark.parametrize(("make", "words"), [*CASES, (_deep_model, "nested more than")],
+                         ids=["fifo", "dev-zero", "folder", "deep-metadata"])
+def test_open_session_shows_the_typed_error(qtbot, boxes, tmp_path, make, words) -> None:
+    window = MainWindow(None, settings=open_settings())
+    qtbot.addWidget(window)
+    trainer = window.controller.trainer
+    path = make(tmp_path, ".safetensors")
+    assert not window.files.open_session(str(path))
+    (title, text), = boxes
+    assert title == "Cannot open the session" and str(path) in text and words in text, text
+    assert window.controller.trainer is trainer
+
+
+@pytest.mark.parametrize(("make", "words"), CASES, ids=["fifo", "dev-zero", "folder"])
+def test_open_csv_from_the_file_menu_shows_the_typed_error(qtbot, boxes, tmp_path, make, words) -> None:
+    window = MainWindow(None, settings=open_settings())
+    qtbot.addWidget(window)
+    path = make(tmp_path, ".csv")
+    assert not window.files.open_csv(str(path))
+    (title, text), = boxes
+    assert title == "Cannot use the CSV file" and str(path) in text and words in text, text
+    assert window.controller.experiment.data.source == "spirals"
+
+
+@pytest.mark.parametrize(("make", "words"), CASES, ids=["fifo", "dev-zero", "folder"])
+def test_data_panel_csv_import_shows_the_typed_error(qtbot, boxes, tmp_path, make, words) -> None:
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    path = make(tmp_path, ".csv")
+    assert panel.open_csv(path) is None
+    (title, text), = boxes
+    assert title == "Cannot open the CSV file" and str(path) in text and words in text, text
+    assert panel.findChild(CsvImportDialog) is None
