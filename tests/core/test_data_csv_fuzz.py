@@ -33,8 +33,11 @@ def csv_like(draw) -> bytes:
     for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):  # defects: a junk cell, a missing or an extra field
         if rows:
             row = rows[draw(st.integers(0, len(rows) - 1))]
-            kind = draw(st.integers(0, 2))
-            if kind == 0:
+            kind = draw(st.integers(0, 3))
+            if kind == 3:  # a quote that opens a field (and, unless another quote follows, is never closed)
+                k = draw(st.integers(0, len(row) - 1))
+                row[k] = '"' + row[k]
+            elif kind == 0:
                 row[draw(st.integers(0, len(row) - 1))] = draw(JUNK)
             elif kind == 1 and len(row) > 1:
                 row.pop()
@@ -92,3 +95,28 @@ def test_csv_like_text_gives_dataset_or_data_error(data, target, task):
 @given(data=st.binary(max_size=300), target=TARGETS, task=TASKS)
 def test_random_bytes_give_dataset_or_data_error(data, target, task):
     _check(data, target, task)
+
+
+@st.composite
+def one_unclosed_quote(draw) -> tuple[str, int, int]:
+    """A numeric table with a header and one opening quote at the start of one cell: (text, line, column)."""
+    width, n_rows = draw(st.integers(2, 5)), draw(st.integers(3, 10))
+    rows = [[f"c{j}" for j in range(width)]] + [[draw(NUMBERS) for _ in range(width)] for _ in range(n_rows)]
+    i, j = draw(st.integers(0, n_rows)), draw(st.integers(0, width - 1))
+    rows[i][j] = '"' + rows[i][j]
+    return "\n".join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n"])), i + 1, j + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=one_unclosed_quote())
+def test_an_unclosed_quote_is_reported_where_it_opened(tmp_path_factory, case):
+    text, line, column = case
+    path = tmp_path_factory.mktemp("q") / "q.csv"
+    path.write_text(text)
+    for read in (read_csv, preview_csv):
+        try:
+            read(path)
+        except DataError as e:
+            assert f"{path}: row {line}, column {column}: a quoted field opens here" in str(e), str(e)
+        else:
+            raise AssertionError(f"{read.__name__} read a file whose quote never closes:\n{text}")
