@@ -112,6 +112,30 @@ def test_paths_that_are_not_regular_files_are_refused(tmp_path, make, words, suf
     assert str(path) in msg and words in msg, msg
 
 
+CLI_CASES = [  # (argv with {path} and {csv} and {model}, suffix of the hostile path)
+    (["eval", "{path}", "--data", "{csv}"], ".safetensors"),
+    (["eval", "{model}", "--data", "{path}"], ".csv"),
+    (["train", "{path}", "--epochs", "1"], ".toml"),
+    (["train", "{path}", "--epochs", "1"], ".json"),
+]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX only")
+@pytest.mark.parametrize(("make", "words"), NOT_FILES, ids=["fifo", "dev-zero", "folder"])
+@pytest.mark.parametrize(("argv", "suffix"), CLI_CASES, ids=["eval-model", "eval-data", "train-toml", "train-json"])
+def test_cli_answers_one_line_exit_2_naming_the_path(tmp_path, monkeypatch, capsys, make, words, argv,
+                                                     suffix) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = make(tmp_path, suffix)
+    model = _model(tmp_path / "m.safetensors", output="softmax")
+    filled = [a.format(path=path, csv=_csv(tmp_path / "d.csv"), model=model) for a in argv]
+    code = main(filled)
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bpcore: error: ") and str(path) in lines[0] and words in lines[0]
+
+
 CAPS = [  # (suffix, module, cap name, reader, error type, valid file maker)
     (".csv", bpcore.data.csv_table, "MAX_CSV_BYTES", read_csv, DataError, _csv),
     (".safetensors", bpcore.files, "MAX_MODEL_BYTES", load_model_file, ModelFileError, _model),
