@@ -12,16 +12,24 @@ import torch
 from torch import Tensor
 
 from bpcore import backprop as bp
-from bpcore.config import DataSpec, Experiment
+from bpcore.config import TOY_SOURCES, DataSpec, Experiment
 from bpcore.data import Dataset, Split, load_dataset, read_csv, split_dataset
 from bpcore.errors import ConfigError, DataError
 from bpcore.nn import MLP
 
+_TOY_BYTES_PER_ROW = 4 * 8 * 4  # ≤ 2 inputs + 1 target (+ labels) as float64, drawn, shuffled, noised, kept
+
 
 def load_data(spec: DataSpec) -> Dataset:
-    """The data set a DataSpec names: a toy set, a bundled set or `csv:<path>`."""
+    """The data set a DataSpec names: a toy set, a bundled set or `csv:<path>` (ConfigError before drawing a
+    toy set that cannot fit in memory)."""
     if spec.source.startswith("csv:"):
         return read_csv(spec.source[4:], target=spec.target, task=spec.task)
+    if spec.source in TOY_SOURCES:
+        need, free = spec.n_samples * _TOY_BYTES_PER_ROW, available_bytes(torch.device("cpu"))
+        if free is not None and need > free:
+            raise ConfigError(f"data.n_samples: {spec.n_samples} rows of {spec.source!r} would need about "
+                              f"{need / _GIB:.1f} GiB but {free / _GIB:.1f} GiB is free; draw fewer rows")
     return load_dataset(spec.source, n_samples=spec.n_samples, noise=spec.noise, seed=spec.seed)
 
 

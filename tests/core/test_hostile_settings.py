@@ -141,11 +141,33 @@ def test_a_layer_too_large_for_memory_is_refused_before_allocating(monkeypatch):
 
 
 def test_many_rows_are_refused_when_memory_is_short(monkeypatch):
-    monkeypatch.setattr(setup, "available_bytes", lambda device: 10 * 1024**2)  # 10 MB free
+    # 30 MiB free: drawing 2·10^5 rows (25.6 MB) fits, the run (rows on the device, activations: 34 MB) does not
+    monkeypatch.setattr(setup, "available_bytes", lambda device: 30 * 1024**2)
     exp = Experiment(DataSpec(source="sine", n_samples=200_000), ModelSpec(hidden=(8,)))
     with pytest.raises(ConfigError, match=r"^model\.hidden and data\.n_samples: the network 1-8-1 on 200000 rows "
                                           r"would need about 0\.\d GiB .* but 0\.0 GiB is free on cpu"):
         Trainer(exp)
+
+
+def test_a_toy_set_too_large_for_memory_is_refused_before_drawing(monkeypatch):
+    monkeypatch.setattr(setup, "available_bytes", lambda device: 1024**2)  # 1 MiB free
+    monkeypatch.setattr(setup, "load_dataset", lambda *a, **k: pytest.fail("drawn although it cannot fit"))
+    with pytest.raises(ConfigError, match=r"^data\.n_samples: 10000 rows of 'moons' would need about 0\.0 GiB "
+                                          r"but 0\.0 GiB is free; draw fewer rows"):
+        setup.load_data(DataSpec(source="moons", n_samples=10_000))  # 10^4 × 128 bytes = 1.2 MiB
+
+
+@pytest.mark.parametrize(("setter", "key", "value"), [
+    ("set_lr", "training.lr", math.inf), ("set_lr", "training.lr", 1e300), ("set_lr", "training.lr", "abc"),
+    ("set_batch_size", "training.batch_size", 2.7), ("set_batch_size", "training.batch_size", 10**8),
+])
+def test_live_setters_get_the_same_rule_as_files(setter, key, value):
+    trainer = Trainer(Experiment(DataSpec(source="xor", n_samples=20), ModelSpec(hidden=(2,))))
+    with pytest.raises(ConfigError) as live:
+        getattr(trainer, setter)(value)
+    with pytest.raises(ConfigError) as checked:
+        validate(key, value)
+    assert str(live.value) == str(checked.value) and str(live.value).startswith(key)
 
 
 def test_memory_estimate_counts_weights_copies_and_rows():
