@@ -1,0 +1,411 @@
+"""Training in a process of its own, so the window's process keeps its core and its interpreter lock for drawing.
+
+`ProcessRunner` owns a Trainer in a child process started with the *spawn* context (the same on Linux, macOS and
+Windows). Commands go down a pipe through a sender thread, so no caller ever blocks on a full pipe. Snapshots come
+back one at a time: the child sends the next only after the parent has taken the previous one (one credit), and
+keeps only the newest meanwhile, so a slow reader makes the child skip snapshots, never queue them. The parent's
+receiver thread keeps the newest in `latest`, which the window reads on its own timer.
+
+Lifecycle: the child starts in the background (the caller never waits for torch to import), is reused across
+runs (`load` builds a new Trainer in it), ignores Ctrl+C (the parent decides), exits when the parent's end of the
+pipe closes (parent killed), and `close()` ends it within its grace period, terminating it if a long mini-batch
+holds it. A child that dies (kill -9, out of memory) is reported in `failure`; `play()` then starts a fresh child
+from the last experiment and the newest weights the parent has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bpcore.train.state import RunState
+
+SNAPSHOT_INTERVAL = 0.03  # seconds between snapshots while a run goes on (~33 per second at most)
+CLOSE_GRACE = 1.0  # seconds close() waits for the child to finish its mini-batch before terminating it
+
+
+@dataclass(frozen=True)
+class RunnerError:
+    """An error the child met while carrying out a command: the exception's type name and its message."""
+
+    kind: str  # e.g. "ConfigError", "DataError", "TrainerBusyError"
+    message: str
+    command: str  # the command that failed: load, play, step, lr, batch_size
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def threads_for(sizes: Sequence[int], batch_size: int, cores: int | None = None) -> int:
+    """torch intra-op threads for a network: one when a step's matrices are small (a parallel region costs more
+    than it saves there, and idle pool threads spin against the window's process), else every core but one."""
+    cores = cores or os.cpu_count() or 1
+    flops = batch_size * sum(a * b for a, b in itertools.pairwise(sizes))
+    return 1 if flops < 1 << 20 or cores < 3 else cores - 1
+
+
+# --------------------------------------------------------------------------------------------------- parent
+
+
+class ProcessRunner:
+    """A Trainer in a child process, driven by commands; `latest` holds the newest Snapshot it sent."""
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        self.latest = None  # the newest Snapshot; replaced, never mutated
+        self.error: RunnerError | None = None  # the last command the child could not carry out
+        self.failure: str | None = None  # why the child died, when it did without being asked to
+        self._threads = threads
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._load: tuple | None = None  # the last load command, to rebuild a child that died
+        self._link: _Link | None = None
+        self._start_child()
+
+    # -------------------------------------------------------------------------------------------- queries
+    @property
+    def alive(self) -> bool:
+        """True while the child process runs."""
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (for tests and diagnostics)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def state(self) -> RunState:
+        """The run's state as of the newest snapshot (IDLE before the first)."""
+        snap = self.latest
+        return RunState.IDLE if snap is None else RunState(snap.state)
+
+    # ------------------------------------------------------------------------------------------- commands
+    def load(self, experiment, dataset=None, weights: Sequence[np.ndarray] | None = None, progress=None) -> None:
+        """A new Trainer in the child for `experiment` (on `dataset` when given, else the experiment's data),
+        starting from `weights` and continuing the record of `progress` (a Snapshot: its history, epoch and
+        step) when given; a run going on is stopped first. Errors arrive in `error`."""
+        weights = None if weights is None else tuple(np.array(W, dtype=np.float64) for W in weights)
+        self._load = ("load", experiment, dataset, weights, progress)
+        self._send(self._load)
+
+    def play(self) -> None:
+        """Start a run (or continue a paused one); a dead child is replaced first."""
+        if not self.alive:
+            self._restart()
+        self._send(("play",))
+
+    def pause(self) -> None:
+        """Hold the run between two mini-batches."""
+        self._send(("pause",))
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        self._send(("resume",))
+
+    def step(self) -> None:
+        """Train one epoch (a paused run is ended first; its interrupted epoch then counts as the step)."""
+        if not self.alive:
+            self._restart()
+        self._send(("step",))
+
+    def stop(self) -> None:
+        """End the run after its current mini-batch."""
+        self._send(("stop",))
+
+    def set_lr(self, lr: float) -> None:
+        """μ from the next epoch on; ConfigError here, before anything is sent, when out of range."""
+        from bpcore.config import validate
+
+        self._send(("lr", validate("training.lr", lr)))
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Mini-batch size from the next epoch on; ConfigError here when out of range."""
+        from bpcore.config import validate
+
+        self._send(("batch_size", validate("training.batch_size", batch_size)))
+
+    def close(self, grace: float = CLOSE_GRACE) -> None:
+        """End the child: ask it to stop and exit, wait `grace` seconds, then terminate (and kill) it."""
+        with self._lock:
+            link, self._link = self._link, None
+        if link is not None:
+            link.close(grace)
+
+    def __enter__(self) -> ProcessRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------------------------------------- private
+    @property
+    def _proc(self):
+        link = self._link
+        return None if link is None else link.proc
+
+    def _start_child(self) -> None:
+        with self._lock:
+            self._link = _Link(self._ctx, self._threads, self)
+
+    def _restart(self) -> None:
+        """A fresh child from the last experiment, continuing from the newest weights the parent has."""
+        self.close(grace=0.1)
+        self.failure = None
+        self._start_child()
+        if self._load is not None:
+            _, experiment, dataset, weights, progress = self._load
+            snap = self.latest
+            if snap is not None and snap.weights is not None:
+                weights, progress = snap.weights, snap
+            self.load(experiment, dataset, weights, progress)
+
+    def _send(self, message: tuple) -> None:
+        link = self._link
+        if link is not None:
+            link.messages.put(message)
+
+
+class _Link:
+    """One child process with its pipe, the parent's sender and receiver threads, and whether it was asked to
+    close (so that its end is not reported as a failure, even after a newer child replaced it)."""
+
+    def __init__(self, ctx, threads: int | None, runner: ProcessRunner) -> None:
+        parent_end, child_end = ctx.Pipe()
+        self.proc = ctx.Process(target=_child_main, args=(child_end, threads), name="bpcore-runner", daemon=True)
+        self.proc.start()  # returns at once: the child imports torch on its own time
+        child_end.close()  # the child holds its end; the parent's closing lets the child see EOF
+        self.conn, self.runner, self.closing = parent_end, runner, threading.Event()
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._send_loop, name="bpcore-runner-send", daemon=True).start()
+        threading.Thread(target=self._receive_loop, name="bpcore-runner-receive", daemon=True).start()
+
+    def close(self, grace: float) -> None:
+        self.closing.set()
+        self.messages.put(("close",))
+        self.messages.put(None)
+        self.proc.join(grace)
+        if self.proc.is_alive():  # a long mini-batch holds it: it loses only that step
+            self.proc.terminate()
+            self.proc.join(0.5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+
+    def _send_loop(self) -> None:
+        while (message := self.messages.get()) is not None:
+            try:
+                self.conn.send(message)
+            except (BrokenPipeError, EOFError, OSError):
+                return  # the child is gone; the receiver reports why
+
+    def _receive_loop(self) -> None:
+        runner = self.runner
+        while True:
+            try:
+                kind, payload = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "snapshot":
+                runner.latest = payload  # one reference swap; readers take it whole
+                self.messages.put(("ack",))
+            elif kind == "error":
+                runner.error = payload
+        self.proc.join(2.0)
+        self.conn.close()
+        if not self.closing.is_set():
+            runner.failure = _death(self.proc.exitcode)
+
+
+def _death(exitcode: int | None) -> str:
+    """Why a child ended, in words."""
+    if exitcode is None:
+        return "the training process stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the training process was killed by {name}{hint}"
+    return f"the training process exited with code {exitcode}"
+
+
+# ---------------------------------------------------------------------------------------------------- child
+
+_HELD_OR_NOT = {RunState.RUNNING, RunState.PAUSED}
+
+
+def _child_main(conn, threads: int | None) -> None:
+    """The child's entry point: serve commands until the parent closes or goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group: the parent decides
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    _Child(conn, fixed_threads=threads is not None).serve()
+    os._exit(0)  # nothing to flush (the child writes no files); skips torch's slow interpreter teardown
+
+
+class _Child:
+    """The child's two threads: a reader that takes commands as they come (pause, stop and μ reach a running
+    Trainer at once, its commands being thread-safe) and the main thread that builds and trains Trainers."""
+
+    def __init__(self, conn, fixed_threads: bool) -> None:
+        self.conn = conn
+        self.fixed_threads = fixed_threads
+        self.trainer = None
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.send_lock = threading.Lock()
+        self.credit = True  # the parent has taken the last snapshot
+        self.pending = None  # the newest snapshot not yet sent
+        self.last = None  # the newest snapshot published
+
+    def serve(self) -> None:
+        threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
+        while (job := self.jobs.get()) is not None:
+            name, *args = job
+            try:
+                getattr(self, "_job_" + name)(*args)
+            except Exception as e:  # any error of a command goes to the parent, typed by name
+                self.send_error(name, e)
+        self.conn.close()
+
+    # ------------------------------------------------------------------------------------- reader thread
+    def read(self) -> None:
+        while True:
+            try:
+                name, *args = self.conn.recv()
+            except (EOFError, OSError):  # the parent is gone: stop training and exit
+                name, args = "close", []
+            try:
+                if self.command(name, args):
+                    return
+            except Exception as e:
+                self.send_error(name, e)
+
+    def command(self, name: str, args: list) -> bool:
+        """Carry out one command from the parent; True when the child is to exit."""
+        t = self.trainer
+        if name == "ack":
+            with self.send_lock:
+                self.credit = True
+                if self.pending is not None:
+                    self._send_snapshot(self.pending)
+        elif name == "close":
+            if t is not None:
+                t.stop()
+            self.jobs.put(None)
+            return True
+        elif name == "load":
+            if t is not None:
+                t.stop()
+            self.jobs.put(("load", *args))
+        elif name == "play":
+            if t is not None and t.resume():  # a paused (or running) run continues
+                return False
+            self.jobs.put(("play",))
+        elif name == "step":
+            before = None
+            if t is not None and t.resume():  # a run goes on: ending it completes its current epoch
+                before = t.epoch
+                t.stop()
+            self.jobs.put(("step", before))
+        elif name in ("pause", "resume", "stop"):
+            if t is not None:
+                getattr(t, name)()
+                self.publish_state()
+        elif name == "lr":
+            if t is not None:
+                t.set_lr(*args)
+        elif name == "batch_size":
+            if t is not None:
+                t.set_batch_size(*args)
+        else:
+            raise ValueError(f"unknown runner command {name!r}")
+        return False
+
+    # --------------------------------------------------------------------------------------- main thread
+    def _job_load(self, experiment, dataset, weights, progress) -> None:
+        import torch
+
+        from bpcore.train.progress import restore_progress
+        from bpcore.train.trainer import Trainer
+
+        trainer = Trainer(experiment, dataset)
+        if weights is not None:
+            if [tuple(W.shape) for W in weights] != [tuple(W.shape) for W in trainer.net.weights]:
+                raise ValueError("the weights given do not fit the experiment's network: shapes "
+                                 f"{[W.shape for W in weights]} vs {[tuple(W.shape) for W in trainer.net.weights]}")
+            with torch.no_grad():
+                for W, saved in zip(trainer.net.weights, weights, strict=True):
+                    W.copy_(torch.from_numpy(saved))
+        if progress is not None and progress.epoch:
+            restore_progress(trainer, progress.history, epoch=progress.epoch, step=progress.step,
+                             delta_history=progress.delta_history)
+        if not self.fixed_threads:
+            tr = experiment.training
+            torch.set_num_threads(threads_for(trainer.model.sizes, tr.batch_size))
+        self.trainer = trainer
+        self.publish(trainer.snapshot(with_weights=True))
+
+    def _job_play(self) -> None:
+        if self.trainer is None:
+            raise RuntimeError("no experiment loaded: load one before play")
+        self.trainer.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
+
+    def _job_step(self, before: int | None) -> None:
+        t = self.trainer
+        if t is None:
+            raise RuntimeError("no experiment loaded: load one before step")
+        if before is not None and t.epoch > before:  # the stopped run's last epoch was the step
+            self.publish(t.snapshot(with_weights=True))
+            return
+
+        def stop_after_first(snap) -> None:
+            t.stop()
+            self.publish(snap)
+
+        t.run(stop_after_first, snapshot_interval=0.0, with_weights=True)
+
+    # -------------------------------------------------------------------------------------------- sending
+    def publish_state(self) -> None:
+        """The last snapshot again with the run's state as it is now: a paused run publishes nothing else, and
+        copying weights from this thread while a mini-batch may still finish could tear them."""
+        t, last = self.trainer, self.last
+        if t is not None and last is not None and (last.state, last.reason) != (t.state, t.reason):
+            self.publish(dataclasses.replace(last, state=t.state, reason=t.reason))
+
+    def publish(self, snap) -> None:
+        """Send the snapshot if the parent took the last one, else keep it as the newest pending one."""
+        with self.send_lock:
+            t = self.trainer
+            if t is not None and {snap.state, t.state} == _HELD_OR_NOT:  # paused while the snapshot was taken
+                snap = dataclasses.replace(snap, state=t.state)
+            self.last = snap
+            if self.credit:
+                self._send_snapshot(snap)
+            else:
+                self.pending = snap
+
+    def _send_snapshot(self, snap) -> None:  # under send_lock
+        self.credit, self.pending = False, None
+        self._send(("snapshot", snap))
+
+    def send_error(self, command: str, e: BaseException) -> None:
+        with self.send_lock:
+            self._send(("error", RunnerError(type(e).__name__, str(e), command)))
+
+    def _send(self, message: Any) -> None:
+        try:
+            self.conn.send(message)
+        except (BrokenPipeError, EOFError, OSError):
+            pass  # the parent is gone; the reader sees EOF and ends the child

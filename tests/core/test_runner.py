@@ -1,0 +1,178 @@
+"""The process runner: a Trainer in a spawned child, commands down a pipe, the newest snapshot back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from bpcore.config import Experiment, TrainSpec
+from bpcore.errors import ConfigError
+from bpcore.train.runner import ProcessRunner, RunnerError, _Child, _death, threads_for
+from bpcore.train.state import RunState
+
+LONG = Experiment(training=TrainSpec(epochs=1_000_000))  # a run that only stops when told to
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "condition"):
+    """Poll until condition() is truthy (a wait, not a timing assertion: a loaded machine only waits longer)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie still answers kill(0); it has exited all the same
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] == "Z"
+
+
+@pytest.fixture(scope="module")
+def runner():
+    r = ProcessRunner()
+    r.load(LONG)
+    yield r
+    r.close()
+
+
+def test_play_pause_resume_and_live_lr(runner):
+    runner.play()
+    first = wait_for(lambda: runner.latest is not None and runner.latest.epoch >= 3 and runner.latest, what="epochs")
+    assert first.state == RunState.RUNNING and first.weights is not None  # weights travel with the snapshot
+    runner.pause()
+    wait_for(lambda: runner.state is RunState.PAUSED, what="paused state")
+    held = runner.latest.epoch
+    time.sleep(0.3)
+    assert runner.latest.epoch == held  # a paused child trains no further
+    runner.set_lr(0.05)
+    runner.resume()
+    # μ from the next epoch on: the epoch the pause interrupted still ends with the old one
+    wait_for(lambda: runner.latest.lr == pytest.approx(0.05), what="the new μ")
+    assert runner.latest.epoch > held and runner.latest.state == RunState.RUNNING
+    assert runner.error is None and runner.failure is None
+
+
+@pytest.mark.parametrize("setter,value", [("set_lr", float("inf")), ("set_lr", -1.0), ("set_lr", "abc"),
+                                          ("set_batch_size", 2.7), ("set_batch_size", 0)])
+def test_out_of_range_settings_are_refused_before_sending(runner, setter, value):
+    before = runner.latest
+    with pytest.raises(ConfigError, match="training"):
+        getattr(runner, setter)(value)
+    assert runner.error is None and runner.latest is not None and before is not None
+
+
+def test_load_error_is_reported_and_the_old_trainer_kept(runner):
+    runner.pause()
+    wait_for(lambda: runner.state is RunState.PAUSED, what="paused state")
+    epoch = runner.latest.epoch
+    runner.load(LONG, weights=[np.zeros((3, 3))])  # a network of other shapes
+    err = wait_for(lambda: runner.error, what="the load error")
+    assert isinstance(err, RunnerError) and err.command == "load" and "shapes" in err.message
+    runner.error = None
+    runner.resume()
+    runner.play()
+    wait_for(lambda: runner.latest.epoch > epoch, what="the old trainer training on")
+
+
+def test_killed_child_is_reported_and_play_recovers_with_the_progress():
+    with ProcessRunner() as r:
+        r.load(LONG)
+        r.play()
+        wait_for(lambda: r.latest is not None and r.latest.epoch >= 5, what="epochs")
+        os.kill(r.pid, signal.SIGKILL)
+        reason = wait_for(lambda: r.failure, what="the failure report")
+        assert "SIGKILL" in reason and not r.alive
+        epoch = r.latest.epoch  # the last snapshot stays
+        r.play()
+        wait_for(lambda: r.alive and r.latest.epoch > epoch, what="a fresh child continuing")
+        assert r.failure is None and len(r.latest.history["epoch"]) >= epoch  # the record continues
+
+
+def test_close_ends_a_training_child_and_a_busy_one():
+    r = ProcessRunner()
+    r.load(LONG)
+    r.play()
+    wait_for(lambda: r.latest is not None and r.latest.epoch >= 1, what="training")
+    pid = r.pid
+    r.close()
+    assert gone(pid) and r.failure is None
+    # one mini-batch of a wide network on many rows holds the child for seconds: close terminates it
+    big = Experiment.from_dict({"data": {"source": "digits"}, "model": {"hidden": [4096, 4096]},
+                                "training": {"batch_size": 2048, "epochs": 1_000_000}})
+    r = ProcessRunner(threads=1)
+    r.load(big)
+    r.play()
+    wait_for(lambda: r.latest is not None, timeout=60, what="the big network loaded")
+    pid = r.pid
+    t0 = time.monotonic()
+    r.close(grace=0.2)
+    assert gone(pid)
+    assert time.monotonic() - t0 < 10  # bounded by grace + terminate, not by the mini-batch
+
+
+def test_child_exits_when_its_parent_dies(tmp_path):
+    script = textwrap.dedent("""
+        import os, sys, time
+        from bpcore.config import Experiment, TrainSpec
+        from bpcore.train.runner import ProcessRunner
+        if __name__ == "__main__":
+            r = ProcessRunner()
+            r.load(Experiment(training=TrainSpec(epochs=1_000_000)))
+            r.play()
+            while r.latest is None:
+                time.sleep(0.01)
+            print(r.pid, flush=True)
+            os._exit(0)  # die without closing anything
+    """)
+    path = tmp_path / "parent.py"
+    path.write_text(script)
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    pid = int(out.stdout.split()[0])
+    wait_for(lambda: gone(pid), what="the orphaned child to exit")
+
+
+class _Pipe:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+
+
+def test_snapshots_are_replaced_never_queued():
+    child = _Child(_Pipe(), fixed_threads=True)
+    for k in range(5):
+        child.publish(k)
+    assert child.conn.sent == [("snapshot", 0)] and child.pending == 4  # one in flight, only the newest kept
+    child.command("ack", [])
+    assert child.conn.sent[-1] == ("snapshot", 4) and child.pending is None
+    child.command("ack", [])
+    assert len(child.conn.sent) == 2  # nothing new: nothing sent
+
+
+@pytest.mark.parametrize("exitcode,words", [(-9, "SIGKILL (out of memory?)"), (-11, "SIGSEGV"), (1, "code 1"),
+                                            (None, "stopped answering")])
+def test_death_reasons(exitcode, words):
+    assert words in _death(exitcode)
+
+
+@pytest.mark.parametrize("sizes,batch,cores,expected", [
+    ((2, 8, 8, 2), 32, 2, 1), ((2, 8, 8, 2), 32, 16, 1),          # tiny: one thread whatever the machine
+    ((784, 512, 512, 10), 256, 16, 15), ((784, 512, 512, 10), 256, 2, 1),  # large: all cores but the window's
+])
+def test_threads_for(sizes, batch, cores, expected):
+    assert threads_for(sizes, batch, cores) == expected
