@@ -559,6 +559,23 @@ def _resolve_csv(exp: Experiment, path: Path) -> Experiment:
     return exp.replace(data={"source": f"csv:{path.parent / csv}"})
 
 
+def _relocate_csv(exp: Experiment, path: Path) -> Experiment:
+    """The inverse of `_resolve_csv` for saving: a relative ``csv:`` path (relative to the working folder) is
+    written relative to the experiment file's folder when the data lies inside it, else as an absolute path, so
+    the saved file names the same data wherever it is loaded from."""
+    rel = exp.data.csv_path
+    if rel is None or Path(os.path.expanduser(rel.strip())).is_absolute():
+        return exp
+    data = os.path.abspath(os.path.expanduser(rel.strip()))
+    folder = os.path.abspath(path.parent)
+    try:
+        inside = os.path.commonpath([data, folder]) == folder
+    except ValueError:  # another drive (Windows)
+        inside = False
+    moved = os.path.relpath(data, folder) if inside else data
+    return exp if moved == rel else exp.replace(data={"source": f"csv:{moved}"})
+
+
 def load_experiment(path: str | os.PathLike[str]) -> Experiment:
     """Read an experiment from a .toml or .json file; ConfigError naming the file when it cannot be used.
 
@@ -582,13 +599,18 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
 
 
 def save_experiment(exp: Experiment, path: str | os.PathLike[str]) -> None:
-    """Write an experiment to a .toml or .json file atomically (the old file survives a crash)."""
+    """Write an experiment to a .toml or .json file atomically (the old file survives a crash).
+
+    A relative ``csv:`` path is rewritten so that `load_experiment` finds the same file (see `_relocate_csv`).
+    """
     import tomli_w
 
     from bpcore.files import atomic_write_bytes  # files.py imports this module, so import it late
 
     path = Path(path)
-    if _format(path) == "toml":
+    kind = _format(path)
+    exp = _relocate_csv(exp, path)
+    if kind == "toml":
         text = tomli_w.dumps(exp.to_dict())
     else:
         text = experiment_to_json(exp) + "\n"

@@ -495,7 +495,8 @@ def test_relative_csv_path_is_resolved_against_the_experiment_folder(tmp_path, m
     (folder / "data").mkdir(parents=True)
     _csv(folder / "data" / "d.csv")
     exp_path = folder / f"exp{suffix}"
-    save_experiment(Experiment().replace(data={"source": "csv:data/d.csv"}), exp_path)
+    exp_path.write_text('[data]\nsource = "csv:data/d.csv"\n' if suffix == ".toml"
+                        else '{"data": {"source": "csv:data/d.csv"}}')  # written by hand, beside its data
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -506,6 +507,23 @@ def test_relative_csv_path_is_resolved_against_the_experiment_folder(tmp_path, m
     with pytest.raises(DataError) as info:
         setup.load_data(exp.data)
     assert f"{folder / 'data' / 'd.csv'}: CSV file not found" in str(info.value)
+
+
+@pytest.mark.parametrize(("where", "written"), [("runs", "csv:{data}"), (".", "csv:data/d.csv"),
+                                               ("data", "csv:d.csv")], ids=["outside", "same-folder", "beside-data"])
+def test_saved_relative_csv_path_names_the_same_file_from_anywhere(tmp_path, monkeypatch, where, written) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    data = _csv(tmp_path / "data" / "d.csv")
+    exp_path = Path(where) / "exp.toml"
+    exp_path.parent.mkdir(exist_ok=True)
+    save_experiment(Experiment().replace(data={"source": "csv:data/d.csv"}), exp_path)  # relative to the cwd
+    on_disk = bpcore.config.tomllib.loads(exp_path.read_text())["data"]["source"]
+    assert on_disk == written.format(data=data)
+    monkeypatch.chdir(tmp_path / "data")  # load it from somewhere else
+    exp = load_experiment(tmp_path / exp_path)
+    assert Path(exp.data.csv_path).resolve() == data.resolve()
+    assert len(setup.load_data(exp.data)) == 4
 
 
 def test_absolute_csv_path_is_kept(tmp_path) -> None:
