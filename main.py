@@ -1,6 +1,13 @@
-"""Start the Backprop Lab desktop trainer: `python main.py`."""
+"""Start the Backprop Lab desktop trainer: `python main.py` (options: `python main.py --help`)."""
 
-from bpgui.app import main
+import sys
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:  # Qt and torch take seconds to import: a Ctrl+C then ends the start-up with one line, not a traceback
+        from bpgui.app import main
+
+        code = main()
+    except KeyboardInterrupt:
+        print("bpgui: interrupted", file=sys.stderr)
+        code = 130
+    raise SystemExit(code)

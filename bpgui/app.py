@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,11 @@ from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, validate
 from bpcore.errors import ConfigError
 
 _SIZE = re.compile(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*")  # at most 6 digits: int() of a 5000-digit string fails
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:  # one line, like bpcore's CLI: no usage block
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _checked(key: str, value: Any) -> Any:
@@ -78,7 +84,7 @@ def configure_threads() -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (argv without the program name; None: sys.argv[1:])."""
-    ap = argparse.ArgumentParser(prog="bpgui", description="Backprop Lab desktop trainer")
+    ap = _Parser(prog="bpgui", description="Backprop Lab desktop trainer")
     ap.add_argument("--dataset", help=f"data set: {', '.join((*TOY_SOURCES, *BUNDLED_SOURCES))} or csv:<path>")
     ap.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 8,8")
     ap.add_argument("--activation", help="hidden activation, e.g. tanh, relu, sigmoid")
