@@ -25,7 +25,7 @@ LOSS_FACTOR = 100.0
 
 def weight_limit(dtype: torch.dtype) -> float:
     """|W| beyond which a forward pass and its loss overflow: the output of two layers grows like |W|², its
-    squared error like |W|⁴, so finfo.max^(1/4) (4.3e9 in float32, 1.1e77 in float64)."""
+    squared error like |W|⁴, so finfo.max^(1/4) (4.3e9 in float32, 1.2e77 in float64)."""
     return float(torch.finfo(dtype).max) ** 0.25
 
 
