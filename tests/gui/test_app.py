@@ -226,6 +226,47 @@ def test_divergence_pauses_and_says_why(qtbot, dialogs):
     qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
 
 
+def test_divergence_banner_shows_every_time(qtbot, dialogs, capfd):
+    """Play on a diverged run with the same μ diverges again at once (before the clock sees it run): the
+    banner comes back each time with the trainer's reason."""
+    exp = Experiment().replace(data={"source": "spirals"}, training={"lr": 1e9, "epochs": 1000})
+    window = make_window(qtbot, exp)
+    ctl, banner = window.controller, window.views.banner
+    for run in (1, 2, 3):
+        window.toolbar.play_action.trigger()
+        assert not banner.isVisible()  # Play hides the old message
+        qtbot.waitUntil(lambda run=run: ctl.trainer.runs == run and ctl.mode() == "diverged" and banner.isVisible(),
+                        timeout=TIMEOUT_MS)
+        assert ctl.trainer.reason in banner.message() and "epoch 1, step 1" in banner.message()
+        assert "diverged" in window.status.text()
+    assert not dialogs["warnings"] and not dialogs["questions"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+BAD_LIVE = [("lr inf", "lrChanged", float("inf"), "training.lr"),
+            ("lr nan", "lrChanged", float("nan"), "training.lr"),
+            ("lr negative", "lrChanged", -0.5, "training.lr"),
+            ("batch zero", "batchSizeChanged", 0, "training.batch_size"),
+            ("batch negative", "batchSizeChanged", -4, "training.batch_size")]
+
+
+@pytest.mark.parametrize("signal,value,key", [r[1:] for r in BAD_LIVE], ids=[r[0] for r in BAD_LIVE])
+def test_bad_live_setting_is_refused_everywhere(qtbot, dialogs, signal, value, key):
+    """From the toolbar (window → controller → worker → trainer) during a run: one message naming the key,
+    and neither the experiment nor the running trainer takes the value."""
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl = window.controller
+    before = ctl.experiment.training
+    window.toolbar.play_action.trigger()
+    getattr(window.toolbar, signal).emit(value)
+    assert len(dialogs["warnings"]) == 1 and key in dialogs["warnings"][0][1]
+    e = ctl.trainer.epoch
+    qtbot.waitUntil(lambda: ctl.trainer.epoch >= e + 2, timeout=TIMEOUT_MS)  # pending changes applied by now
+    ctl.stop()
+    assert ctl.experiment.training == before
+    assert (ctl.trainer.base_lr, ctl.trainer.batch_size) == (before.lr, before.batch_size)
+
+
 def test_session_save_and_reopen_is_bitwise(qtbot, dialogs, tmp_path):
     window = make_window(qtbot, epochs=15)
     ctl = window.controller
