@@ -167,7 +167,7 @@ CORRUPT = [
     ({}, {"sizes": None}, "has no 'sizes' entry"),
     ({}, {"sizes": "[2, 8, 8, 3"}, "metadata 'sizes' is not valid JSON"),
     ({}, {"sizes": "[2, 0, 8, 3]"}, "sizes must be a list of at least two layer sizes >= 1"),
-    ({}, {"experiment": '{"training": {"lr": -1}}'}, "bad experiment description: training.lr"),  # the range wording is config.py's
+    ({}, {"experiment": '{"training": {"lr": -1}}'}, "bad experiment description: training.lr"),
     ({}, {"experiment": '{"training": {"lrr": 1}}'}, "bad experiment description: unknown key 'training.lrr'"),
     ({}, {"experiment": "{not json"}, "bad experiment description: malformed experiment JSON"),
     ({}, {"extra": "[1, 2]"}, "metadata 'extra' must be a JSON object, got list"),
