@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 
@@ -15,47 +14,18 @@ from bpcore import metrics
 from bpcore.config import Experiment, validate
 from bpcore.data import Dataset, Split
 from bpcore.distributed import World, sharded_step
-from bpcore.errors import BackpropLabError, ConfigError
+from bpcore.errors import ConfigError
 from bpcore.nn import MLP
 from bpcore.train import setup, stopping
 from bpcore.train.divergence import Guard
+from bpcore.train.history import History
 from bpcore.train.network import FlatNetwork
-from bpcore.train.snapshot import HISTORY_KEYS, Criterion, Snapshot
-from bpcore.train.state import RunState
+from bpcore.train.snapshot import Criterion, Snapshot
+from bpcore.train.state import RunControl, RunState, TrainerBusyError
+
+__all__ = ["Trainer", "TrainerBusyError"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-class _History:
-    """Append-only per-epoch series; readers get read-only views of the filled prefix."""
-
-    def __init__(self, n_layers: int) -> None:
-        self.n = 0
-        self.series = {k: np.full(64, np.nan) for k in HISTORY_KEYS}
-        self.delta = np.full((64, n_layers), np.nan)
-
-    def append(self, row: dict[str, float], delta: np.ndarray) -> None:
-        if self.n == len(self.delta):  # grow by doubling; old views keep the old (unchanged) buffers
-            self.series = {k: np.concatenate([v, np.full_like(v, np.nan)]) for k, v in self.series.items()}
-            self.delta = np.concatenate([self.delta, np.full_like(self.delta, np.nan)])
-        for k, v in row.items():
-            self.series[k][self.n] = v
-        self.delta[self.n] = delta
-        self.n += 1
-
-    def views(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        out = {}
-        for k, v in self.series.items():
-            view = v[: self.n]
-            view.flags.writeable = False
-            out[k] = view
-        delta = self.delta[: self.n]
-        delta.flags.writeable = False
-        return out, delta
-
-
-class TrainerBusyError(BackpropLabError, RuntimeError):
-    """run(), begin() or train_epoch() while this Trainer is already training: one run at a time."""
 
 
 class Trainer:
@@ -103,81 +73,53 @@ class Trainer:
         self.batch_size = tr.batch_size
         self.epoch = self.step_count = 0
         self.elapsed = 0.0
-        self.runs = 0  # runs begun so far: the window tells a second divergence from the first by it
-        self.history = _History(self.net.n_layers)
+        self.history = History(self.net.n_layers)
         self.grad_norms = np.zeros(self.net.n_layers)
         self.best_val, self.best_epoch, self._best_flat = math.inf, None, None
         self._criteria: tuple[Criterion, ...] = ()
-        # one lock for the run's state, its commands and the per-epoch publication; reentrant because the
-        # CLI's Ctrl+C handler calls stop() on the thread that trains, possibly while it holds the lock
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
-        self._state, self._reason = RunState.IDLE, ""
-        self._active: str | None = None  # None, "claimed" (begin), "run" or "epoch" (a bare train_epoch)
-        self._pause = self._stop = False
-        self._stop_request = False  # several ranks: stop wanted here, agreed on at the end of the epoch
-        self._hold = False  # a pause or a stop is pending: the one flag the step loop reads
+        # the run's state and commands; its lock also covers the per-epoch publication and the pending changes
+        self._control = RunControl(self.world.size)
+        self._lock = self._control.lock
         self._pending: dict[str, float] = {}
         self._rate = (0.0, 0, time.perf_counter())  # steps per second, from the last two epochs
 
     @property
     def state(self) -> RunState:
         """Where the run stands (changed only under the lock)."""
-        return self._state
+        return self._control.state
 
     @property
     def reason(self) -> str:
         """Why the run ended, in plain words ("" while it goes on)."""
-        return self._reason
+        return self._control.reason
+
+    @property
+    def runs(self) -> int:
+        """Runs begun so far: the window tells a second divergence from the first by it."""
+        return self._control.runs
 
     # ------------------------------------------------------------------------------ commands (any thread)
     def begin(self) -> None:
         """Claim the Trainer for a run() that another thread is about to start: state RUNNING now, and
         pause()/stop() from here on act on that run. TrainerBusyError while a run is going."""
-        with self._lock:
-            self._claim()
-            self._active = "claimed"
+        self._control.claim("claimed")
 
     def cancel(self) -> None:
         """Give back a claim of begin() whose run() will not come (its thread could not start)."""
-        with self._lock:
-            if self._active == "claimed":
-                self._state, self._reason = RunState.STOPPED, "the run did not start"
-                self._release()
+        self._control.cancel()
 
     def pause(self) -> None:
         """Hold the run between two steps (the weights stay as they are); `state` is PAUSED on return."""
-        with self._lock:
-            if self._active in ("claimed", "run") and self._state is RunState.RUNNING and not self._stopping:
-                self._pause = True
-                self._state = RunState.PAUSED
-                self._hold = True
+        self._control.pause()
 
     def resume(self) -> bool:
         """Continue a paused run; `state` is RUNNING on return. True while a run goes on (it was paused
         or not), False when there is none to continue (none claimed, or it is ending)."""
-        with self._lock:
-            if self._pause:
-                self._pause = False
-                self._state = RunState.RUNNING
-                self._hold = self._stop
-                self._changed.notify_all()
-            return self._active in ("claimed", "run") and not self._state.ended and not self._stopping
+        return self._control.resume()
 
     def stop(self) -> None:
         """End the run after its current step (a paused one too); run() then returns with state STOPPED."""
-        with self._lock:
-            if self._active is None:
-                return
-            if self.world.size > 1:
-                self._stop_request = True  # taken up by every rank at the end of the epoch (World.agree)
-            else:
-                self._stop = True
-            if self._pause:
-                self._pause = False
-                self._state = RunState.RUNNING
-            self._hold = self._stop
-            self._changed.notify_all()
+        self._control.stop()
 
     def set_lr(self, lr: float) -> None:
         """Change μ (the base of the schedule) from the next epoch on; ConfigError, and nothing changes,
@@ -202,32 +144,26 @@ class Trainer:
         last one (0: every epoch) and always at the end; `with_weights` adds weight and gradient copies.
         Continues a claim of begin(); TrainerBusyError when another run is going.
         """
-        with self._lock:
-            if self._active == "claimed":
-                self._active = "run"
-            else:
-                self._claim()
-                self._active = "run"
+        control = self._control
+        control.claim("run")
         try:
             last = -math.inf
             while True:
-                if self._hold and not self._wait_while_paused():
+                if control.hold and not control.wait():
                     break
                 self._train_epoch()
-                if self._state.ended:
+                if control.state.ended:
                     break
                 if callback is not None and time.perf_counter() - last >= snapshot_interval:
                     last = time.perf_counter()
                     callback(self.snapshot(with_weights))
         except BaseException as e:
-            self._finish(RunState.STOPPED, f"stopped by an error: {e}")
+            control.finish(RunState.STOPPED, f"stopped by an error: {e}")
             raise
         finally:
-            with self._lock:
-                if not self._state.ended:
-                    self._state, self._reason = RunState.STOPPED, "stopped by the user"
+            with self._lock:  # the last snapshot shows the run ended, taken before another run may start
+                control.release()
                 snap = self.snapshot(with_weights)
-                self._release()
         if callback is not None:
             callback(snap)
         return snap
@@ -235,15 +171,11 @@ class Trainer:
     def train_epoch(self) -> None:
         """One pass over the shuffled training part, then evaluation, the divergence test and the stopping
         criteria (outside a run; TrainerBusyError while one is going)."""
-        with self._lock:
-            if self._active is not None:
-                raise TrainerBusyError("this Trainer is training (one run at a time): stop the run first")
-            self._active = "epoch"
+        self._control.claim("epoch")
         try:
             self._train_epoch()
         finally:
-            with self._lock:
-                self._release()
+            self._control.release()
 
     def lr_at(self, epoch: int) -> float:
         """μ for an epoch under the schedule: constant, step (×γ every step_size) or cosine."""
@@ -267,9 +199,9 @@ class Trainer:
             latest = {k: float(v[-1]) for k, v in history.items() if len(v)}
             return Snapshot(
                 epoch=self.epoch, step=self.step_count, elapsed=self.elapsed, steps_per_second=self._rate[0],
-                state=self._state, reason=self._reason, task=self.task, history=history, delta_history=delta,
-                grad_norms=self.grad_norms.copy(), best_epoch=self.best_epoch, criteria=self._criteria,
-                lr=self.lr_at(self.epoch), weights=weights, grads=grads, metrics=latest,
+                state=self._control.state, reason=self._control.reason, task=self.task, history=history,
+                delta_history=delta, grad_norms=self.grad_norms.copy(), best_epoch=self.best_epoch,
+                criteria=self._criteria, lr=self.lr_at(self.epoch), weights=weights, grads=grads, metrics=latest,
             )
 
     def evaluate(self, part: str) -> dict[str, float]:
@@ -299,34 +231,6 @@ class Trainer:
         with torch.no_grad():
             return metrics.confusion_matrix(self.net.logits(p.inputs), p.target, self.dataset.n_classes).numpy()
 
-    # ------------------------------------------------------------------------------- the state (locked)
-    @property
-    def _stopping(self) -> bool:
-        return self._stop or self._stop_request
-
-    def _claim(self) -> None:
-        if self._active is not None:
-            raise TrainerBusyError("this Trainer is already training (one run at a time): stop that run first")
-        self._pause = self._stop = self._stop_request = self._hold = False
-        self._state, self._reason = RunState.RUNNING, ""
-        self.runs += 1
-
-    def _release(self) -> None:
-        self._active = None
-        self._pause = self._stop = self._stop_request = self._hold = False
-        self._changed.notify_all()
-
-    def _wait_while_paused(self) -> bool:
-        """Block while the run is paused; False when it is to stop now."""
-        with self._changed:
-            while self._pause and not self._stop:
-                self._changed.wait()
-            return not self._stop
-
-    def _finish(self, state: RunState, reason: str) -> None:
-        with self._lock:
-            self._state, self._reason = state, reason
-
     # ------------------------------------------------------------------------------------------ private
     def _train_epoch(self) -> None:
         tr = self.experiment.training
@@ -343,9 +247,9 @@ class Trainer:
         steps = 0
         with torch.no_grad():
             for i in range(0, len(train), self.batch_size):
-                if self._hold:
+                if self._control.hold:
                     self.elapsed += time.perf_counter() - t0
-                    go_on = self._wait_while_paused()
+                    go_on = self._control.wait()
                     t0 = time.perf_counter()
                     if not go_on:
                         break
@@ -356,10 +260,9 @@ class Trainer:
                 steps += 1
         self.elapsed += time.perf_counter() - t0
         if self.world.size > 1:  # ranks decide together: stop if any rank was asked to, time = the slowest's
-            stop, self.elapsed = self.world.agree(self._stop_request, self.elapsed)
+            stop, self.elapsed = self.world.agree(self._control.stop_request, self.elapsed)
             if stop:
-                with self._lock:
-                    self._stop = self._hold = True
+                self._control.agreed_stop()
         if steps:
             self._end_epoch(deltas, lr, start, perm, steps)
 
@@ -445,7 +348,7 @@ class Trainer:
             if met:
                 if met[0].name == "validation patience" and self._best_flat is not None:
                     self.net.flat.copy_(self._best_flat)
-                self._state, self._reason = RunState.FINISHED, stopping.reason(met[0])
+                self._control.finish(RunState.FINISHED, stopping.reason(met[0]))
 
     def _diverged(self, start, perm, lr, steps: int, what: str) -> None:
         """Replay the epoch from its healthy start to find the first step the divergence criterion flags
@@ -477,9 +380,8 @@ class Trainer:
             where = f"step {self.step_count + bad}"
         with self._lock:
             self.step_count += kept
-            self._state = RunState.DIVERGED
-            self._reason = (f"diverged at epoch {self.epoch + 1}, {where}: {what} (μ = {lr:g} too large?); "
-                            f"the last finite weights are kept (step {self.step_count})")
+            self._control.finish(RunState.DIVERGED, f"diverged at epoch {self.epoch + 1}, {where}: {what} "
+                                 f"(μ = {lr:g} too large?); the last finite weights are kept (step {self.step_count})")
 
 
 def _frozen(t: torch.Tensor) -> np.ndarray:
