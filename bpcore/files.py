@@ -3,7 +3,10 @@
 A model file holds one tensor per layer, ``W{l}`` of shape (sizes[l] + 1, sizes[l+1]) with the biases as its
 last row (eq. 11), and string metadata: ``format``, ``sizes``, ``activations``, ``output`` and optionally
 ``experiment`` (experiment JSON) and ``extra`` (any JSON object: history, data description, …).
-Loading parses only the safetensors header (JSON) and raw tensor bytes, so it can never execute code.
+Loading parses only the safetensors header (JSON) and raw tensor bytes, so it can never execute code. Only a
+regular file of at most MAX_MODEL_BYTES is read (bpcore.safe_io), and the header — at most MAX_HEADER_BYTES,
+its metadata JSON nested at most MAX_JSON_DEPTH levels, exactly the tensors W0 … W(L−1) — is checked before
+any tensor is loaded. Atomic writes remove stale temp files that killed saves to the same place left behind.
 """
 
 from __future__ import annotations

@@ -311,6 +311,10 @@ def test_good_metadata_comes_back_typed(tmp_path) -> None:
     assert s.history["epoch"].tolist() == [1.0, 2.0] and s.history["train_loss"][0] == 0.9
     assert np.isnan(s.history["train_loss"][1])
     assert s.extra["standardise"] == {"mean": [0.5, -1.0], "std": [2.0, 0.25]} and "history" not in s.extra
+    assert info.has_standardise
+    bare = load_model(_model(tmp_path / "bare.safetensors", {"standardise": None})).info
+    assert bare.has_standardise and bare.standardise is None and bare.history == {} and bare.epoch is None
+    assert not load_model(_model(tmp_path / "none.safetensors")).info.has_standardise
 
 
 @pytest.mark.parametrize(("fields", "key", "words"), BAD_EXTRA, ids=[f"{r[1]}:{r[2][:24]}" for r in BAD_EXTRA])
