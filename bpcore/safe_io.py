@@ -52,13 +52,18 @@ def read_regular(path: str | os.PathLike[str], *, what: str, error: type[Backpro
         name = os.fsdecode(name)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(name, flags)
+        mode = os.stat(name).st_mode  # refuse devices before opening them (opening one can have effects) ...
+        if not stat.S_ISREG(mode):
+            raise error(f"{name}: is {file_kind(mode)}, not a regular file; refusing to read it as a {what}")
+        fd = os.open(name, flags)  # ... and check the opened descriptor again below: the path may be swapped
     except FileNotFoundError:
         raise error(f"{name}: {what} not found") from None
     except IsADirectoryError:
         raise error(f"{name}: is a folder, not a {what}") from None
     except PermissionError:
         raise error(f"{name}: cannot read the {what} (permission denied)") from None
+    except BackpropLabError:
+        raise
     except (OSError, ValueError) as e:  # ValueError: a NUL character in the path
         raise error(f"{name}: cannot read the {what} ({getattr(e, 'strerror', None) or e})") from None
     try:

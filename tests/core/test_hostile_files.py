@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import bpcore.config
 import bpcore.data.csv_table
 import bpcore.files
+import bpcore.safe_io
 from bpcore.cli import main
 from bpcore.config import Experiment, load_experiment, save_experiment
 from bpcore.data import preview_csv, read_csv
@@ -110,6 +111,22 @@ def test_paths_that_are_not_regular_files_are_refused(tmp_path, make, words, suf
     assert type(info.value) is error
     msg = str(info.value)
     assert str(path) in msg and words in msg, msg
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+@pytest.mark.parametrize(("suffix", "read", "error"), READERS, ids=READER_IDS)
+def test_a_fifo_swapped_in_after_the_check_is_caught_on_the_open_descriptor(tmp_path, monkeypatch, suffix, read,
+                                                                            error) -> None:
+    # The path is stat'ed first, then opened without blocking and fstat'ed: make the first look see a regular
+    # file (as if the FIFO replaced it right after), so only the check of the opened descriptor can refuse it.
+    regular = _csv(tmp_path / "regular.txt")
+    path = _fifo(tmp_path, suffix)
+    real_stat = os.stat
+    monkeypatch.setattr(bpcore.safe_io.os, "stat", lambda p, *a, **k: real_stat(regular) if str(p) == str(path)
+                        else real_stat(p, *a, **k))
+    with pytest.raises(error) as info:
+        read(path)
+    assert f"{path}: is a FIFO (named pipe), not a regular file" in str(info.value)
 
 
 CLI_CASES = [  # (argv with {path} and {csv} and {model}, suffix of the hostile path)
