@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -280,8 +281,13 @@ def _train_on(args: argparse.Namespace, world) -> int:
         raise _name_the_flag(e, overrides) from None
     trainer = Trainer(exp, world=world)
     out = Path(args.out) if args.out else Path(f"{trainer.dataset.name}.safetensors")
-    if world.is_main and not out.absolute().parent.is_dir():  # fail now, not after the training
-        raise ModelFileError(f"cannot write model file {out}: folder {out.parent} does not exist")
+    if world.is_main:  # fail now, not after the training
+        if not out.absolute().parent.is_dir():
+            raise ModelFileError(f"cannot write model file {out}: folder {out.parent} does not exist")
+        if out.is_dir():
+            raise ModelFileError(f"cannot write model file {out}: it is a folder")
+        if not os.access(out.absolute().parent, os.W_OK):
+            raise ModelFileError(f"cannot write model file {out}: folder {out.absolute().parent} is not writable")
     if world.is_main and args.save_experiment:
         save_experiment(exp, args.save_experiment)
     extra = _model_extra(trainer)

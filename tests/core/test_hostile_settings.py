@@ -248,6 +248,7 @@ CLI_USER_ERRORS = [
     (["--layers", "1000000,1000000"], "model.hidden and data.n_samples: the network 2-1000000-1000000-2"),
     (["--layers", "10000000"], "--layers: model.hidden must be a list, each item an integer in [1, 1000000]"),
     (["--split", "0.8,0.2"], "--split: data.split must be a list of 3 numbers"),
+    (["--out", "."], "cannot write model file .: it is a folder"),
 ]
 
 
