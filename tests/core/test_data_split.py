@@ -104,3 +104,25 @@ def test_ratio_sum_tolerance_and_bad_seed():
     split_dataset(make_toy("xor", 20), (0.7, 0.3 + 1e-10, 0.0))
     with pytest.raises(DataError, match="seed"):
         split_dataset(make_toy("xor", 20), seed=-1)
+
+
+# (rows, targets, ratios, expected train/val/test sizes): tiny regression sets keep every part's (N, T) shape
+TINY_REGRESSION = [
+    (1, 1, (0.7, 0.15, 0.15), (1, 0, 0)),
+    (1, 2, (0.8, 0.2, 0.0), (1, 0, 0)),
+    (2, 1, (0.7, 0.15, 0.15), (2, 0, 0)),
+    (2, 3, (0.5, 0.5, 0.0), (1, 1, 0)),
+    (2, 1, (0.5, 0.0, 0.5), (1, 0, 1)),
+    (3, 1, (1.0, 0.0, 0.0), (3, 0, 0)),
+    (5, 2, (0.2, 0.0, 0.8), (1, 0, 4)),
+]
+
+
+@pytest.mark.parametrize("rows, targets, ratios, sizes", TINY_REGRESSION, ids=lambda v: str(v))
+def test_tiny_regression_sets_split_with_empty_parts(rows, targets, ratios, sizes):
+    X = np.arange(2.0 * rows).reshape(rows, 2)
+    ds = Dataset("tiny", X, np.arange(float(rows * targets)).reshape(rows, targets), ("a", "b"))
+    sp = split_dataset(ds, ratios, seed=1)
+    for part, n in zip((sp.train, sp.val, sp.test), sizes, strict=True):
+        assert part.X.shape == (n, 2) and part.y.shape == (n, targets) and part.class_names is None
+    assert np.isfinite(sp.mean).all() and np.isfinite(sp.std).all() and (sp.std > 0).all()
