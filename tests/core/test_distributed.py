@@ -175,3 +175,55 @@ def test_torchrun_two_ranks_train_like_one_process(tmp_path, capsys):
         err = max(float((a - b).abs().max()) for a, b in zip(ddp.model.weights, single.model.weights, strict=True))
     assert err < 1e-9, f"{err:.2e} after {epochs} epochs"
     assert res["train_loss"] == pytest.approx(one["train_loss"], rel=1e-10)
+
+
+@needs_gloo
+@pytest.mark.skipif(not TORCHRUN.is_file(), reason="torchrun is not installed beside this Python")
+def test_torchrun_ranks_diverge_together(tmp_path):
+    """μ = 1e9: every rank finds the same first bad step (same weights, same rows, same criterion), so none
+    waits in a collective for another; rank 0 reports it and writes the kept weights."""
+    proc = subprocess.Popen([str(TORCHRUN), "--standalone", "--nproc-per-node", "2", "-m", "bpcore", "train",
+                             "--dataset", "spirals", "--lr", "1e9", "--epochs", "50", "--out", "div.safetensors"],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    [(code, out, err)] = _wait([proc])
+    res = json.loads(out.splitlines()[-1])
+    assert res["state"] == "diverged" and res["reason"].startswith("diverged at epoch 1, step 1:"), err
+    assert res["world_size"] == 2 and (res["epochs"], res["steps"]) == (0, 0)
+    assert code != 0 and res["reason"] in err
+    model = load_model(tmp_path / "div.safetensors").model
+    assert all(bool(torch.isfinite(W).all()) for W in model.weights)
+
+
+class _Pair(World):
+    """Rank 0 of two whose partner is a copy of itself: the collectives run without a process group."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 2)
+
+    def all_reduce_sum_(self, t):
+        return t.mul_(2)  # the partner holds the same rows' gradient here: the sum is twice this rank's
+
+    def broadcast_(self, t, src=0):
+        return t
+
+    def agree(self, stop, elapsed):
+        return stop, elapsed
+
+
+def test_stop_with_several_ranks_ends_the_epoch_then_the_run():
+    """stop() on one rank is a request the ranks agree on at the end of the epoch: the epoch completes on
+    every rank (no rank leaves another waiting in an all-reduce), then run() returns STOPPED."""
+    from bpcore.train import RunState
+
+    tr = Trainer(Experiment(data=DataSpec(source="xor", n_samples=200), model=ModelSpec(hidden=(4,)),
+                            training=TrainSpec(epochs=10**6, batch_size=10)), world=_Pair())
+    steps_per_epoch = -(-len(tr.parts["train"]) // 10)
+
+    def first_epoch(snap) -> None:
+        if not snap.finished:  # (the last call brings the final snapshot)
+            tr.stop()
+            assert tr.state is RunState.RUNNING  # still going: the request waits for the next epoch's end
+
+    snap = tr.run(first_epoch)
+    assert snap.state is RunState.STOPPED and snap.epoch == 2 and snap.step == 2 * steps_per_epoch
