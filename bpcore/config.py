@@ -523,7 +523,7 @@ def _parse_toml(text: str) -> Any:
 
     try:
         d = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+    except ValueError as e:  # TOMLDecodeError, or int() refusing a number of more than 4300 digits
         raise ConfigError(f"malformed TOML: {e}") from None
     except RecursionError:  # tomllib is pure Python: deep inline arrays/tables stop at the recursion limit
         d = None

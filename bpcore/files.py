@@ -278,7 +278,7 @@ def _json(metadata: dict[str, str], key: str, path: Path) -> Any:
     except json.JSONDecodeError as e:
         raise ModelFileError(f"model file {path}: metadata {key!r} is not valid JSON ({e.msg})") from None
     except ValueError as e:
-        raise ModelFileError(f"model file {path}: metadata {key!r} is {e}") from None
+        raise ModelFileError(f"model file {path}: metadata {key!r} cannot be used: {e}") from None
 
 
 def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
