@@ -364,3 +364,33 @@ def test_screenshot_flag_exits_zero(tmp_path):
     image = QImage(str(out))
     assert (image.width(), image.height()) == (800, 600)
     assert "epoch 3" in proc.stdout
+
+
+def test_worker_commands_are_never_lost_under_a_tiny_switch_interval():
+    """Play/Stop and Play/Pause/Play straight after each other on the worker (the buttons' path), with the
+    GIL handed over every microsecond: every Stop ends its run and joins the thread, every Pause shows at
+    once, every Play after a Pause goes on (the full 1000/3000 bar runs in tests/core/test_trainer_stress.py)."""
+    from bpcore.train import RunState, Trainer
+    from bpgui.worker import TrainingWorker
+
+    exp = Experiment(data=DataSpec(source="xor", n_samples=64)).replace(
+        model={"hidden": [4]}, training={"epochs": 10**9, "batch_size": 8})
+    worker = TrainingWorker(Trainer(exp))
+    tr = worker.trainer
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for trial in range(200):
+            worker.start()
+            if trial % 2:
+                worker.pause()
+                assert tr.state is RunState.PAUSED and worker.paused, f"trial {trial}: {tr.state}"
+                worker.start()  # Play on a paused run continues it
+                assert tr.state is RunState.RUNNING and worker.busy, f"trial {trial}: {tr.state}"
+            worker.stop()
+            assert not worker.busy and tr.state is RunState.STOPPED, f"trial {trial}: {tr.state}"
+            assert tr.runs == trial + 1 and tr.history.n == tr.epoch
+            assert worker.error is None and worker.latest.state is RunState.STOPPED
+    finally:
+        sys.setswitchinterval(old)
+        worker.stop()
