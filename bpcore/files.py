@@ -132,24 +132,30 @@ class ModelFile:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _cut(value: Any, limit: int = 80) -> str:
+    """repr(value) for a message, cut to about `limit` characters (a file may hold megabytes there)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 15]}... ({len(text)} chars)"
+
+
 def _check_description(sizes: Any, activations: Any, output: Any) -> tuple[tuple[int, ...], tuple[str, ...], str]:
     """Validated (sizes, activations, output), or ValueError saying what is wrong."""
     if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(
         isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes
     ):
-        raise ValueError(f"sizes must be a list of at least two layer sizes >= 1, got {sizes!r}")
+        raise ValueError(f"sizes must be a list of at least two layer sizes >= 1, got {_cut(sizes)}")
     if not isinstance(activations, (list, tuple)) or not all(isinstance(a, str) for a in activations):
-        raise ValueError(f"activations must be a list of names, got {activations!r}")
+        raise ValueError(f"activations must be a list of names, got {_cut(activations)}")
     if len(activations) != len(sizes) - 2:
         raise ValueError(
-            f"{len(sizes) - 2} hidden layers (sizes {list(sizes)}) need {len(sizes) - 2} activations, "
-            f"got {len(activations)} ({list(activations)})"
+            f"{len(sizes) - 2} hidden layers (sizes {_cut(list(sizes))}) need {len(sizes) - 2} activations, "
+            f"got {len(activations)} ({_cut(list(activations))})"
         )
     for a in activations:
         if a not in HIDDEN_ACTIVATIONS:
-            raise ValueError(f"unknown activation {a!r}; choose one of {', '.join(HIDDEN_ACTIVATIONS)}")
+            raise ValueError(f"unknown activation {_cut(a)}; choose one of {', '.join(HIDDEN_ACTIVATIONS)}")
     if output not in OUTPUTS:
-        raise ValueError(f"unknown output {output!r}; choose one of {', '.join(OUTPUTS)}")
+        raise ValueError(f"unknown output {_cut(output)}; choose one of {', '.join(OUTPUTS)}")
     return tuple(sizes), tuple(activations), output
 
 
@@ -157,7 +163,7 @@ def _check_weights(weights: Sequence[torch.Tensor], sizes: tuple[int, ...]) -> N
     """ValueError unless there is one finite float32/float64 (D_in+1, D_out) tensor per layer, all one dtype."""
     if len(weights) != len(sizes) - 1:
         raise ValueError(
-            f"holds {len(weights)} weight tensors but the description (sizes {list(sizes)}) has "
+            f"holds {len(weights)} weight tensors but the description (sizes {_cut(list(sizes))}) has "
             f"{len(sizes) - 1} layers"
         )
     for l, W in enumerate(weights):
@@ -265,7 +271,7 @@ def _check_names(names: list[str], sizes: tuple[int, ...]) -> None:
         raise ValueError(f"holds tensors {_short(sorted(names))}; expected {_short(numbered)}")
     if len(names) != len(sizes) - 1:
         raise ValueError(
-            f"holds {len(names)} weight tensors but the description (sizes {list(sizes)}) has "
+            f"holds {len(names)} weight tensors but the description (sizes {_cut(list(sizes))}) has "
             f"{len(sizes) - 1} layers"
         )
 
@@ -287,7 +293,7 @@ def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
     metadata, names, data = _read(path)
     fmt = metadata.get("format")
     if fmt != FORMAT:
-        found = "no 'format' entry" if fmt is None else f"format {fmt!r}"
+        found = "no 'format' entry" if fmt is None else f"format {_cut(fmt)}"
         raise ModelFileError(
             f"{path} is a safetensors file but not a Backprop Lab model ({found}, expected {FORMAT!r})"
         )

@@ -274,6 +274,27 @@ def test_many_extra_tensors_are_refused_from_the_header_with_a_short_message(tmp
     assert loaded == []
 
 
+HUGE = 200_000
+LONG_VALUES = [  # (metadata, words): megabytes in one metadata entry give a message of a few hundred characters
+    ({"sizes": json.dumps([2] * HUGE)}, "hidden layers (sizes [2, 2, 2"),
+    ({"sizes": json.dumps("x" * HUGE)}, "sizes must be a list of at least two layer sizes"),
+    ({"activations": json.dumps(["tanh"] * HUGE)}, "need 1 activations, got 200000"),
+    ({"activations": json.dumps(["g" * HUGE])}, "unknown activation 'ggg"),
+    ({"activations": json.dumps({"a": "b" * HUGE})}, "activations must be a list of names"),
+    ({"output": "s" * HUGE}, "unknown output 'sss"),
+    ({"format": "f" * HUGE}, "not a Backprop Lab model (format 'fff"),
+]
+
+
+@pytest.mark.parametrize(("metadata", "words"), LONG_VALUES, ids=[w.split(" (")[0][:30] for _, w in LONG_VALUES])
+def test_megabytes_of_metadata_give_a_short_message(tmp_path, metadata: dict, words: str) -> None:
+    path = _raw_model(tmp_path / "long.safetensors", **metadata)
+    with pytest.raises(ModelFileError) as info:
+        load_model_file(path)
+    msg = str(info.value)
+    assert str(path) in msg and words in msg and len(msg) < 400 + len(str(path)), msg[:1000]
+
+
 def test_a_header_longer_than_the_bound_is_refused_unparsed(tmp_path, monkeypatch) -> None:
     path = _model(tmp_path / "m.safetensors", extra={"note": "x" * 5000})
     monkeypatch.setattr(bpcore.files, "MAX_HEADER_BYTES", 4096)
