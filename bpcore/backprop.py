@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from bpcore import guards
+
 # ---------------------------------------------------------------------------------------------- layer
 # z = Wᵀ h with h redefined as (h_1 … h_D 1)ᵀ (eq. 11): batched, z = [h, 1] W.
 
@@ -182,76 +184,168 @@ def softmax_back(g: Tensor, o: Tensor) -> Tensor:
 # J_ML of eq. 1 as a mean over the batch: the negative log-likelihood of the targets.
 
 
-def log_softmax_nll(z: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-    """J = −mean_i log o_i,t_i with log o = log softmax(z), stable for any z; returns J and log o."""
+def _class_ids(where: str, z: Tensor, target: Tensor) -> Tensor:
+    """target as a (B, 1) index after the shape and dtype checks (ids are bounds-checked by the gather or
+    scatter that uses it: on the CPU an id outside 0..K−1, −100 included, fails there, see `_translated`)."""
+    guards.check_class_target(where, z, target)
+    return target.unsqueeze(1)
+
+
+def _translated(where: str, target: Tensor, k: int, error: Exception) -> Exception:
+    """A gather/scatter bounds error turned into the ClassIdError naming the row (the caught error otherwise)."""
+    if target.numel() and bool(((target < 0) | (target >= k)).any()):
+        return guards.class_id_error(where, target, k)
+    return error
+
+
+# Below this mean J, −log o_t from log softmax may have lost digits (o_t ≈ 1: log Σ e^{z−m} rounds 1 + s
+# to 1); at or above it that form is accurate (relative error ≤ eps / 0.1 ≈ 6e-7 in float32).
+_SMALL_CE = 0.1
+
+
+def _ce_rows(log_o: Tensor, t1: Tensor, rest: Tensor) -> Tensor:
+    """J_i = −log o_t accurately: −log1p(−Σ_{k≠t} o_k) while o_t > ½ (no cancellation there), else −log o_t."""
+    return torch.where(rest < 0.5, torch.log1p(-rest).neg_(), log_o.gather(1, t1).neg_()).squeeze(1)
+
+
+def _ce_parts(where: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """log o = log softmax(z), the (B, 1) ids, o with its target entries zeroed and Σ_{k≠t} o_k = 1 − o_t."""
+    t1 = _class_ids(where, z, target)
     log_o = softmax(z, log=True)
-    return F.nll_loss(log_o, target), log_o
+    try:
+        o = log_o.exp().scatter_(1, t1, 0.0)
+    except (RuntimeError, IndexError) as e:
+        raise _translated(where, target, z.shape[1], e) from None
+    return log_o, t1, o, o.sum(1, keepdim=True)
 
 
-def cross_entropy(z: Tensor, target: Tensor) -> Tensor:
-    """J = −mean_i log softmax(z)_i,t_i = mean_i (log Σ_k e^{z_ik} − z_i,t_i), stable for any z."""
-    return log_softmax_nll(z, target)[0]
+def cross_entropy_rows(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
+    """J_i = −log softmax(z)_i,t_i for each row, accurate in float32 wherever J_i is a normal number."""
+    log_o, t1, _, rest = _ce_parts(where, z, target)
+    return _ce_rows(log_o, t1, rest)
 
 
-def onehot_delta(o: Tensor, target: Tensor) -> Tensor:
-    """δ^(L) = (o − onehot(t)) / B for class probabilities o (B, K), written into o."""
-    o.scatter_(1, target.unsqueeze(1), -1.0, reduce="add")
-    return o.div_(len(target))
+def cross_entropy(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
+    """J = −mean_i log softmax(z)_i,t_i = mean_i (log Σ_k e^{z_ik} − z_i,t_i), stable for any z and accurate
+    when o_t ≈ 1 (then −log o_t = −log1p(−Σ_{k≠t} o_k), not the 0 that log softmax rounds to)."""
+    t1 = _class_ids(where, z, target)
+    log_o = softmax(z, log=True)
+    try:
+        J = log_o.gather(1, t1).mean().neg_()
+    except (RuntimeError, IndexError) as e:
+        raise _translated(where, target, z.shape[1], e) from None
+    return J if not float(J) < _SMALL_CE else cross_entropy_rows(z, target, where).mean()
 
 
-def cross_entropy_delta(z: Tensor, target: Tensor) -> Tensor:
-    """δ^(L) = (softmax(z) − onehot(t)) / B (eq. 8 with o = softmax, simplified). Not differentiable."""
-    return onehot_delta(softmax(z), target)
+def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> tuple[Tensor, Tensor]:
+    """J and δ^(L) = (o − onehot(t)) / B together (one log softmax for both); see `cross_entropy_delta`."""
+    log_o, t1, o, rest = _ce_parts(where, z, target)
+    J = F.nll_loss(log_o, target)  # every id is in range: the scatter above checked them
+    if float(J) < _SMALL_CE:
+        J = _ce_rows(log_o, t1, rest).mean()
+    return J, o.scatter_(1, t1, rest.neg_()).div_(len(target))
 
 
-def binary_cross_entropy(z: Tensor, target: Tensor) -> Tensor:
-    """J = mean (softplus(z) − t z): sigmoid + Bernoulli negative log-likelihood on logits."""
-    return (F.softplus(z) - target * z).mean()
+def cross_entropy_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
+    """δ^(L) = (softmax(z) − onehot(t)) / B (eq. 8 with o = softmax, simplified). Not differentiable.
+
+    The target's entry is written as o_t − 1 = −Σ_{k≠t} o_k: the sum of the other classes keeps the digits
+    that o_t − 1 loses when o_t ≈ 1 (in float32 o_t rounds to 1 once 1 − o_t < 3e-8).
+    """
+    t1 = _class_ids(where, z, target)
+    o = softmax(z)
+    try:
+        o.scatter_(1, t1, 0.0)
+    except (RuntimeError, IndexError) as e:
+        raise _translated(where, target, z.shape[1], e) from None
+    return o.scatter_(1, t1, o.sum(1, keepdim=True).neg_()).div_(len(target))
 
 
-def binary_cross_entropy_delta(z: Tensor, target: Tensor) -> Tensor:
-    """δ^(L) = (σ(z) − t) / n (eq. 8 with o = σ, simplified)."""
-    return (torch.sigmoid(z) - target) / target.numel()
+def binary_cross_entropy(z: Tensor, target: Tensor, where: str = "binary_cross_entropy") -> Tensor:
+    """J = mean (t softplus(−z) + (1 − t) softplus(z)): sigmoid + Bernoulli negative log-likelihood on logits.
+
+    Equal to softplus(z) − t z, without its cancellation for large z (both terms are ≥ 0 for t in [0, 1]);
+    torch.lerp is exact at t = 0 and t = 1 and takes the non-cancelling branch in between.
+    """
+    guards.check_float_target(where, z, target)
+    return torch.lerp(F.softplus(z), F.softplus(-z), target).mean()
 
 
-def mse(o: Tensor, target: Tensor) -> Tensor:
-    """J = mean (o − t)² (Gaussian negative log-likelihood up to constants)."""
+def binary_cross_entropy_delta(z: Tensor, target: Tensor, where: str = "binary_cross_entropy") -> Tensor:
+    """δ^(L) = ((1 − t) σ(z) − t σ(−z)) / n = (σ(z) − t) / n (eq. 8 with o = σ, simplified).
+
+    Written with σ(−z) for the t part: σ(z) − 1 rounds to 0 in float32 once z ≳ 17, σ(−z) does not.
+    """
+    guards.check_float_target(where, z, target)
+    return torch.lerp(torch.sigmoid(z), -torch.sigmoid(-z), target) / target.numel()  # differentiable
+
+
+def mse(o: Tensor, target: Tensor, where: str = "mse") -> Tensor:
+    """J = mean (o − t)² (Gaussian negative log-likelihood up to constants); o and t of one shape."""
+    guards.check_float_target(where, o, target, "o")
     return (o - target).square().mean()
 
 
-def mse_grad(o: Tensor, target: Tensor) -> Tensor:
+def mse_grad(o: Tensor, target: Tensor, where: str = "mse") -> Tensor:
     """∇_o J = 2 (o − t) / n; with o = z this is δ^(L) itself (o' = 1)."""
+    guards.check_float_target(where, o, target, "o")
     return 2 * (o - target) / target.numel()
 
 
-def nll(o: Tensor, target: Tensor) -> Tensor:
+def nll(o: Tensor, target: Tensor, where: str = "nll") -> Tensor:
     """J = −mean_i log o_i,t_i for class probabilities o (the general form of eq. 1)."""
-    return -torch.log(o.gather(1, target[:, None])).mean()
+    t1 = _class_ids(where, o, target)
+    try:
+        return -torch.log(o.gather(1, t1)).mean()
+    except (RuntimeError, IndexError) as e:
+        raise _translated(where, target, o.shape[1], e) from None
 
 
-def nll_grad(o: Tensor, target: Tensor) -> Tensor:
+def nll_grad(o: Tensor, target: Tensor, where: str = "nll") -> Tensor:
     """∇_o J = −onehot(t) / (B o): only the target's probability is pulled up."""
-    g = torch.zeros_like(o)
-    rows = torch.arange(len(target), device=o.device)
-    g[rows, target] = -1 / (len(target) * o[rows, target])
-    return g
+    t1 = _class_ids(where, o, target)
+    try:
+        return torch.zeros_like(o).scatter(1, t1, o.gather(1, t1).reciprocal() * (-1 / len(target)))
+    except (RuntimeError, IndexError) as e:
+        raise _translated(where, target, o.shape[1], e) from None
 
 
-def bernoulli_nll(o: Tensor, target: Tensor) -> Tensor:
+def bernoulli_nll(o: Tensor, target: Tensor, where: str = "bernoulli_nll") -> Tensor:
     """J = −mean (t log o + (1 − t) log(1 − o)) for probabilities o."""
+    guards.check_float_target(where, o, target, "o")
     return -(target * torch.log(o) + (1 - target) * torch.log1p(-o)).mean()
 
 
-def bernoulli_nll_grad(o: Tensor, target: Tensor) -> Tensor:
+def bernoulli_nll_grad(o: Tensor, target: Tensor, where: str = "bernoulli_nll") -> Tensor:
     """∇_o J = (o − t) / (o (1 − o) n)."""
+    guards.check_float_target(where, o, target, "o")
     return (o - target) / (o * (1 - o) * target.numel())
 
 
+def binary_cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "binary_cross_entropy"):
+    """J and δ^(L) of the binary cross-entropy (see the two functions)."""
+    return binary_cross_entropy(z, target, where), binary_cross_entropy_delta(z, target, where)
+
+
+def mse_and_grad(o: Tensor, target: Tensor, where: str = "mse") -> tuple[Tensor, Tensor]:
+    """J and ∇_o J of the mean squared error (o − t computed once)."""
+    guards.check_float_target(where, o, target, "o")
+    diff = o - target
+    return diff.square().mean(), diff.mul_(2 / target.numel())
+
+
 # Output kind -> (fused loss on logits z, its δ^(L)); `predict` applies the output activation.
-LOSSES: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor, Tensor], Tensor]]] = {
+# Each takes (z, target, where): `where` names the caller in the messages of refused targets.
+LOSSES: dict[str, tuple[Callable[..., Tensor], Callable[..., Tensor]]] = {
     "softmax": (cross_entropy, cross_entropy_delta),
     "sigmoid": (binary_cross_entropy, binary_cross_entropy_delta),
     "identity": (mse, mse_grad),
+}
+# Output kind -> (z, target, where) -> (J, δ^(L)): both at once, for a forward that knows a backward follows.
+LOSS_AND_DELTA: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
+    "softmax": cross_entropy_and_delta,
+    "sigmoid": binary_cross_entropy_and_delta,
+    "identity": mse_and_grad,
 }
 
 

@@ -6,8 +6,9 @@ node runs the forward loop, and its backward δ^(L) (eq. 8), ∇_W J = [h, 1]ᵀ
 hidden-layer recursion: a training step through autograd then has one Python node instead of two
 (docs/benchmarks.md measures the difference). Both take their formulas from `bpcore.backprop`.
 
-Saved tensors are kept on ctx with the weights' version counters checked by hand (`check_versions`):
-`save_for_backward` plus `once_differentiable` cost ~35 µs a step, a fifth of a small network's step.
+Saved tensors are kept on ctx with the version counters of x and the weights checked by hand
+(`check_versions`): `save_for_backward` plus `once_differentiable` cost ~35 µs a step, a fifth of a small
+network's step.
 """
 
 from __future__ import annotations
@@ -19,53 +20,67 @@ from torch import Tensor
 from torch.autograd import Function
 
 from bpcore import backprop as bp
+from bpcore import guards
 
 
 class MLPFunction(Function):
     """z^(L) of the network; backward: the δ recursion from the incoming δ^(L) = ∂J/∂z^(L).
 
-    `augment` carries [h, 1] through the layers (see `bpcore.backprop.augment_pays`).
+    `augment` carries [h, 1] through the layers (see `bpcore.backprop.augment_pays`); `where` names the
+    caller in errors.
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, *weights: Tensor) -> Tensor:
-        return _forward(ctx, x, activations, augment, weights)
+    def forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, where: str,
+                *weights: Tensor) -> Tensor:
+        return _forward(ctx, x, activations, augment, where, weights)
 
     @staticmethod
     def backward(ctx, delta: Tensor | None):
-        return _backward(ctx, "mlp", delta, n_args=3)
+        return _backward(ctx, delta, n_args=4)
 
 
 class MLPLossFunction(Function):
-    """J of the network's output kind at `target`; backward: δ^(L) of that loss, then the δ recursion."""
+    """J of the network's output kind at `target`; backward: δ^(L) of that loss, then the δ recursion.
+
+    The forward forms δ^(L) with J when anything needs a gradient (the target is not kept, so a later
+    in-place change of it cannot reach the gradient); the backward scales it by the incoming ∂(…)/∂J.
+    """
 
     @staticmethod
     def forward(ctx, x: Tensor, target: Tensor, activations: tuple[str, ...], augment: bool, output: str,
-                *weights: Tensor) -> Tensor:
-        ctx.z = _forward(ctx, x, activations, augment, weights)
-        ctx.target, ctx.output = target, output
-        return bp.LOSSES[output][0](ctx.z, target)
+                where: str, *weights: Tensor) -> Tensor:
+        z = _forward(ctx, x, activations, augment, where, weights)
+        if not any(ctx.needs_input_grad):
+            return bp.LOSSES[output][0](z, target, where)
+        J, ctx.delta = bp.LOSS_AND_DELTA[output](z, target, where)
+        return J
 
     @staticmethod
     def backward(ctx, g: Tensor | None):
         # eq. 8 for the output's own loss, scaled by the incoming ∂(…)/∂J (1 for J.backward())
-        delta = None if g is None else bp.LOSSES[ctx.output][1](ctx.z, ctx.target).mul_(g)
-        return _backward(ctx, "mlp_loss", delta, n_args=5)
+        return _backward(ctx, None if g is None else ctx.delta * g, n_args=6)
 
 
-def _forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, weights: tuple[Tensor, ...]) -> Tensor:
-    """The forward loop; keeps what the backward needs on ctx and returns z^(L)."""
+def _forward(ctx, x: Tensor, activations: tuple[str, ...], augment: bool, where: str,
+             weights: tuple[Tensor, ...]) -> Tensor:
+    """The forward loop; keeps what the backward needs on ctx and returns z^(L).
+
+    x and the weights are kept by reference (the wide path keeps x itself as h^(0)); their version
+    counters are read here and compared in the backward, as save_for_backward would, at a fraction of its
+    cost (`guards.check_versions`).
+    """
     ctx.hs, ctx.os, z = bp.forward_pass(bp.augment(x) if augment else x, weights, activations)
-    ctx.activations, ctx.weights = activations, weights
-    ctx.versions = [W._version for W in weights]
+    ctx.activations, ctx.weights, ctx.x, ctx.where = activations, weights, x, where
+    ctx.versions = [x._version, *[W._version for W in weights]]
     ctx.set_materialize_grads(False)
     return z
 
 
-def _backward(ctx, name: str, delta: Tensor | None, n_args: int) -> tuple:
+def _backward(ctx, delta: Tensor | None, n_args: int) -> tuple:
     """Gradients for (x, the n_args − 1 arguments that take none, *weights) from δ^(L)."""
-    check_once_differentiable(name)
-    check_versions(ctx.weights, ctx.versions, name)
+    check_once_differentiable(ctx.where)
+    check_versions(ctx)
     if delta is None:
         return (None,) * (n_args + len(ctx.weights))
     # eq. 9 per layer, with δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l)) between layers
@@ -79,24 +94,28 @@ def _backward(ctx, name: str, delta: Tensor | None, n_args: int) -> tuple:
 def check_once_differentiable(name: str) -> None:
     """Raise when a once-differentiable Function's backward is asked to build a graph."""
     if torch.is_grad_enabled():
+        if "." not in name:
+            name = "bpcore.functional." + name
         raise RuntimeError(
-            f"bpcore.functional.{name} is once-differentiable: its backward cannot build a graph "
+            f"{name} is once-differentiable: its backward cannot build a graph "
             "(create_graph=True); use the per-layer functions for higher derivatives"
         )
 
 
-def check_versions(tensors: Sequence[Tensor], versions: list[int], name: str) -> None:
-    """Raise when a weight saved by the forward was changed in place before the backward."""
-    if [W._version for W in tensors] == versions:
+def check_versions(ctx) -> None:
+    """Raise when x or a weight saved by the forward was modified in place before the backward."""
+    saved = (ctx.x, *ctx.weights)
+    if [t._version for t in saved] == ctx.versions:
         return
-    l = next(l for l, (W, v) in enumerate(zip(tensors, versions, strict=True)) if W._version != v)
-    raise RuntimeError(
-        f"bpcore.functional.{name}: weight {l} was modified in place between forward and backward "
-        "(an optimizer step before backward?); its gradient would be wrong"
-    )
+    names = ["input x", *(f"W^({l}) (the weight of layer {l})" for l in range(1, len(ctx.weights) + 1))]
+    guards.check_versions(ctx.where, saved, ctx.versions, names)
+
+
+_MLP, _MLP_LOSS = "bpcore.functional.mlp", "bpcore.functional.mlp_loss"
 
 
 def _network(name: str, weights: Sequence[Tensor], activations: Sequence[str]) -> tuple[str, ...]:
+    guards.check_weights("bpcore.functional." + name, weights)
     activations = tuple(activations)
     if len(activations) != len(weights) - 1:
         raise ValueError(
@@ -109,23 +128,28 @@ def _network(name: str, weights: Sequence[Tensor], activations: Sequence[str]) -
 
 
 def mlp(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str]) -> Tensor:
-    """The whole network as one Function; returns the logits z^(L). One activation per hidden layer."""
+    """The whole network as one Function; returns the logits z^(L). One activation per hidden layer.
+
+    x is a (B, D_in) batch with D_in = weights[0].shape[0] − 1 (ShapeError otherwise)."""
     activations = _network("mlp", weights, activations)
-    return MLPFunction.apply(x, activations, bp.augment_pays(weights), *weights)
+    guards.check_input(_MLP, x, weights[0])
+    return MLPFunction.apply(x, activations, bp.augment_pays(weights), _MLP, *weights)
 
 
 def mlp_loss(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str], target: Tensor,
              output: str = "softmax") -> Tensor:
     """The network and its output's loss as one Function: J = loss(output, mlp(x, …), target).
 
-    `output` is softmax (cross-entropy, int64 class ids), sigmoid (binary cross-entropy) or identity (MSE).
+    `output` is softmax (cross-entropy, int64 (B,) class ids in 0..K−1), sigmoid (binary cross-entropy) or
+    identity (MSE); for the last two the target is a float tensor of z^(L)'s shape (ShapeError otherwise).
     The target is data here: for gradients with respect to it use `loss(output, mlp(…), target)`.
     """
     activations = _network("mlp_loss", weights, activations)
     if output not in bp.LOSSES:
         raise ValueError(f"unknown output {output!r}; choose one of {', '.join(bp.LOSSES)}")
     check_target(target)
-    return MLPLossFunction.apply(x, target, activations, bp.augment_pays(weights), output, *weights)
+    guards.check_input(_MLP_LOSS, x, weights[0])
+    return MLPLossFunction.apply(x, target, activations, bp.augment_pays(weights), output, _MLP_LOSS, *weights)
 
 
 def check_target(target: Tensor) -> None:

@@ -24,8 +24,11 @@ import torch
 from torch import Tensor
 
 from bpcore import backprop as bp
+from bpcore import guards
 
 __all__ = ["Check", "Field", "LayerTrace", "Trace", "check", "field", "trace"]
+
+_TRACE = "bpcore.inspect.trace"
 
 
 @dataclass(frozen=True)
@@ -93,24 +96,31 @@ def _np(t: Tensor) -> np.ndarray:
 def _loss_grad_o(output: str, o: Tensor, target: Tensor) -> Tensor:
     """∇_o J of the output's loss (eq. 8 ①), as the mean over the rows."""
     if output == "softmax":
-        return bp.nll_grad(o, target)
+        return bp.nll_grad(o, target, _TRACE)
     if output == "sigmoid":
-        return bp.bernoulli_nll_grad(o, target)
-    return bp.mse_grad(o, target)
+        return bp.bernoulli_nll_grad(o, target, _TRACE)
+    return bp.mse_grad(o, target, _TRACE)
 
 
 def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x: Tensor, target: Tensor,
           lr: float = 0.1) -> Trace:
-    """Forward, backward and update for the rows of x, keeping every intermediate (no autograd graph)."""
+    """Forward, backward and update for the rows of x, keeping every intermediate (no autograd graph).
+
+    x is a (B, D_0) batch; the target is in the loss's form (ShapeError / ClassIdError otherwise)."""
     weights = [W.detach() for W in weights]
+    guards.check_weights(_TRACE, weights)
+    x = x.to(weights[0])
+    guards.check_input(_TRACE, x, weights[0])
+    if target.is_floating_point():  # regression / sigmoid targets in the weights' dtype, as x
+        target = target.to(weights[0])
     with torch.no_grad():
-        h1s, os, z_L = bp.forward_pass(bp.augment(x.to(weights[0])), weights, activations)  # eq. 11 shown
-        delta_L = bp.LOSSES[output][1](z_L, target)
+        h1s, os, z_L = bp.forward_pass(bp.augment(x), weights, activations)  # eq. 11 shown
+        delta_L = bp.LOSSES[output][1](z_L, target, _TRACE)
         deltas: list[Tensor] = []
         grads, _ = bp.backward_pass(h1s, os, weights, activations, delta_L, deltas=deltas)
         deltas.reverse()
         o_L = bp.output(output, z_L)
-        loss = float(bp.LOSSES[output][0](z_L, target))
+        loss = float(bp.LOSSES[output][0](z_L, target, _TRACE))
         layers = []
         L = len(weights)
         for l in range(L):

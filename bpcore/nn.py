@@ -10,11 +10,12 @@ from torch import Tensor, nn
 
 from bpcore import backprop as bp
 from bpcore import functional as BF
-from bpcore import fused
+from bpcore import fused, guards
 
 __all__ = ["MLP", "Activation", "Linear", "init_weight"]
 
 _HE = ("relu", "leaky_relu")
+_FORWARD, _OBJECTIVE = "bpcore.nn.MLP.forward", "bpcore.nn.MLP.objective"
 
 
 def init_weight(
@@ -111,13 +112,18 @@ class MLP(nn.Module):
         return [layer.weight for layer in self.layers]
 
     def forward(self, x: Tensor) -> Tensor:
+        """z^(L) for a (B, D_0) batch x (ShapeError naming layer 1 for any other shape or dtype)."""
         # the constructor validated the activations and chose `augment`; skip bpcore.functional.mlp's checks
         # on the hot path, and read the weights from the module dicts (nn.Module.__getattr__ costs ~1 µs each)
         weights = [layer._parameters["weight"] for layer in self._modules["layers"]]
-        return fused.MLPFunction.apply(x, self.activations, self._augment, *weights)
+        if x.ndim != 2 or x.shape[1] != weights[0].shape[0] - 1 or x.dtype != weights[0].dtype:
+            guards.check_input(_FORWARD, x, weights[0])  # one Python compare per call when x fits
+        return fused.MLPFunction.apply(x, self.activations, self._augment, _FORWARD, *weights)
 
     def predict(self, x: Tensor) -> Tensor:
-        """o = output(z^(L)) without building a graph: class probabilities or regression values."""
+        """o = output(z^(L)) without building a graph: class probabilities or regression values.
+
+        x is a (B, D_0) batch, as for forward."""
         with torch.no_grad():
             return bp.output(self.output, self.forward(x))
 
@@ -130,7 +136,9 @@ class MLP(nn.Module):
         and gradients, one graph node instead of two, so a training step costs less. Target is data."""
         fused.check_target(target)
         weights = [layer._parameters["weight"] for layer in self._modules["layers"]]
-        return fused.MLPLossFunction.apply(x, target, self.activations, self._augment, self.output, *weights)
+        guards.check_input(_OBJECTIVE, x, weights[0])
+        return fused.MLPLossFunction.apply(x, target, self.activations, self._augment, self.output, _OBJECTIVE,
+                                           *weights)
 
     def extra_repr(self) -> str:
         return f"sizes={list(self.sizes)}, activations={list(self.activations)}, output={self.output!r}"

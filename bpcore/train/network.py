@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from bpcore import backprop as bp
+from bpcore import guards
 from bpcore.nn import MLP
 
 
@@ -44,23 +45,36 @@ class FlatNetwork:
         return len(self.weights)
 
     def prepare(self, x: Tensor) -> Tensor:
-        """Inputs as the step wants them, made once per data set: [x, 1] (eq. 11) when that pays."""
+        """Inputs as the step wants them, made once per data set: [x, 1] (eq. 11) when that pays.
+
+        x is a (B, D_0) batch (ShapeError naming layer 1 otherwise)."""
+        guards.check_input("FlatNetwork.prepare", x, self.weights[0])
         return bp.augment(x) if self.augmented else x.contiguous()
+
+    def _check(self, where: str, inputs: Tensor) -> None:
+        """Inputs are plain (B, D_0) or, when the network carries [h, 1], prepared (B, D_0 + 1): one compare."""
+        d = self.weights[0].shape[0]
+        if inputs.ndim != 2 or inputs.dtype != self.dtype or not (
+                inputs.shape[1] == d - 1 or (inputs.shape[1] == d and self.augmented)):
+            prepared = self.augmented and inputs.ndim == 2 and inputs.shape[1] == d
+            guards.check_input(where, inputs[:, :-1] if prepared else inputs, self.weights[0])
 
     def step(self, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
         """Write ∇_W J for one mini-batch of prepared inputs into flat_grad."""
+        self._check("FlatNetwork.step", inputs)
         hs, os, z = bp.forward_pass(inputs, self.weights, self.activations)
         # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
-        bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target),
+        bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target, "FlatNetwork.step"),
                          out=self.grads, deltas=deltas)
 
     def logits(self, inputs: Tensor) -> Tensor:
         """z^(L) for inputs (prepared or plain), no graph."""
+        self._check("FlatNetwork.logits", inputs)
         return bp.forward_pass(inputs, self.weights, self.activations)[2]
 
     def loss(self, z: Tensor, target: Tensor) -> Tensor:
         """The output's loss J (mean over the batch) for logits z."""
-        return self._loss(z, target)
+        return self._loss(z, target, "FlatNetwork.loss")
 
     def l2_penalty(self) -> Tensor:
         """½ Σ_l ‖W^(l) without its bias row‖²."""
