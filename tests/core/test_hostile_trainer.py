@@ -63,6 +63,27 @@ def test_exploding_run_ends_diverged_at_its_first_step(source, model, training, 
     assert all(math.isfinite(float(tr.evaluate(p)["loss"])) for p in ("train", "val", "test"))
 
 
+# Runs that explode more slowly and then sit, finite, at many times chance level (at a factor of 100 these
+# ended "finished" with a cross-entropy of 52 nats on iris): diverged, with healthy weights kept.
+SLOW = [
+    ("iris sgd 30", "iris", {"lr": 30.0}),
+    ("iris momentum 30", "iris", {"lr": 30.0, "optimizer": "momentum"}),
+    ("spirals adam 30", "spirals", {"lr": 30.0, "optimizer": "adam"}),
+    ("moons sgd 30", "moons", {"lr": 30.0}),
+]
+
+
+@pytest.mark.parametrize("source,training", [r[1:] for r in SLOW], ids=[r[0] for r in SLOW])
+def test_run_stuck_far_above_chance_level_is_diverged(source, training):
+    tr = Trainer(_exp(source, epochs=60, **training))
+    snap = tr.run()
+    m = REASON.match(snap.reason)
+    assert snap.state is RunState.DIVERGED and m, snap.reason
+    assert int(m[1]) == tr.epoch + 1 and int(m[2]) == int(m[4]) + 1 == tr.step_count + 1
+    assert _healthy(tr) is None and len(snap.history["epoch"]) == tr.epoch
+    assert np.all(snap.history["train_loss"] <= tr.guard.loss_limit)
+
+
 def test_divergence_after_healthy_epochs_names_the_step_and_keeps_the_history():
     tr = Trainer(_exp("spirals", epochs=100, lr=0.1, batch_size=16))
     for _ in range(3):
