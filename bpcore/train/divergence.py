@@ -75,5 +75,5 @@ class Guard:
             return f"a weight reached |w| = {w:.3g} (limit {self.weight_limit:.3g})"
         if train_loss > self.loss_limit:
             return (f"the training loss rose to {train_loss:.4g}, over {LOSS_FACTOR:g} × its start or chance "
-                    f"level ({self.reference:.4g})")
+                    f"level of {self.reference:.4g}")
         return None
