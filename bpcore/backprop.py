@@ -268,7 +268,12 @@ def binary_cross_entropy(z: Tensor, target: Tensor, where: str = "binary_cross_e
     torch.lerp is exact at t = 0 and t = 1 and takes the non-cancelling branch in between.
     """
     guards.check_float_target(where, z, target)
-    return torch.lerp(F.softplus(z), F.softplus(-z), target).mean()
+    return binary_cross_entropy_elements(z, target).mean()
+
+
+def binary_cross_entropy_elements(z: Tensor, target: Tensor) -> Tensor:
+    """t softplus(−z) + (1 − t) softplus(z) per element, unchecked (the mean is `binary_cross_entropy`)."""
+    return torch.lerp(F.softplus(z), F.softplus(-z), target)
 
 
 def binary_cross_entropy_delta(z: Tensor, target: Tensor, where: str = "binary_cross_entropy") -> Tensor:
