@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
+import sys
 from collections.abc import Callable
 
 import torch
@@ -60,6 +62,12 @@ def _steps(sizes, batch, activation, space: Callable[[], object] = lambda: None)
 PATHS = {"bpcore": "MLP.loss(MLP(x))", "objective": "MLP.objective(x, t)"}
 
 
+def _command(name: str, argv) -> str:
+    """The command line that produced a table, as run."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python -m benchmarks." + name, *map(shlex.quote, args)])
+
+
 def main(argv=None) -> list[list[str]]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=201)
@@ -91,7 +99,7 @@ def main(argv=None) -> list[list[str]]:
     if args.out:
         write_section(
             args.out, "Engine: autograd path (bpcore.nn.MLP + GradientDescent vs nn.Sequential + SGD foreach)",
-            "python -m benchmarks.bench_engine --out docs/benchmarks.md",
+            _command("bench_engine", argv),
             ["net", "batch", "φ", "bpcore path", "bpcore µs/step", "native µs/step", "ratio (median of pairs)",
              "each pair", "native copy / native"], rows,
             f"Bars: ratio ≤ 1.10 at 2-8-8-2, ≤ 1.02 at 784-512-512-10. MLP.loss(MLP(x)) is two autograd Functions "

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import shlex
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -52,6 +54,12 @@ def _gemm():
     return lambda: torch.mm(a, b)
 
 
+def _command(name: str, argv) -> str:
+    """The command line that produced a table, as run."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python -m benchmarks." + name, *map(shlex.quote, args)])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=21)
@@ -80,12 +88,12 @@ def main(argv=None):
     if args.out:
         write_section(
             args.out, "Trainer: graph-free step vs plain PyTorch loop",
-            "python -m benchmarks.bench_trainer --out docs/benchmarks.md",
+            _command("bench_trainer", argv),
             ["net", "batch", "trainer µs/step", "native µs/step", "ratio (median)", "bar", "met"], rows,
         )
         write_section(
             args.out, "Trainer: GEMM efficiency (FLOPs = 6·B·Σ D_in·D_out per step)",
-            "python -m benchmarks.bench_trainer --out docs/benchmarks.md",
+            _command("bench_trainer", argv),
             ["net", "batch", "trainer µs/step", "achieved", "float32 GEMM peak", "efficiency", "bar", "met"],
             [gemm_row],
         )
