@@ -203,7 +203,7 @@ def _coerce(value: Any, hint: Any) -> Any:
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
-                return float(value)
+                return float(value) + 0.0  # -0.0 becomes 0.0: numpy refuses a noise scale of -0.0 ("scale < 0")
             except OverflowError:  # an int beyond float64: the finite check names it
                 return math.inf if value > 0 else -math.inf
         raise _Mismatch

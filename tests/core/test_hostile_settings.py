@@ -98,6 +98,17 @@ def test_experiment_files_get_the_same_error(key, value, message):
     assert str(info.value).startswith(f"{key} {message}"), str(info.value)
 
 
+@pytest.mark.parametrize("key", ["data.noise", "training.l2", "training.momentum", "training.loss_goal"])
+def test_negative_zero_is_zero(key):
+    value = validate(key, -0.0)
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0
+
+
+def test_a_toy_set_with_noise_negative_zero_draws(capsys, in_tmp):
+    code, (res,), _ = _run(capsys, *QUICK, "--noise", "-0.0")
+    assert code == EXIT_OK and res["epochs"] == 2
+
+
 def test_every_limit_has_a_row():
     assert set(LIMITS) <= {key for key, _, _ in BAD_SETTINGS}
 
