@@ -12,7 +12,7 @@ import torch
 
 from bpcore.config import DataSpec, Experiment, ModelSpec, TrainSpec
 from bpcore.nn import MLP
-from bpcore.train import Trainer
+from bpcore.train import RunState, Trainer
 
 
 def _exp(source="xor", hidden=(8,), epochs=20, activation="tanh", **training) -> Experiment:
@@ -79,7 +79,7 @@ def test_model_shares_the_flat_buffer():
 def test_training_learns_and_records_history():
     tr = Trainer(_exp("xor", (8,), epochs=150, lr=0.5))
     snap = tr.run()
-    assert snap.state == "finished" and snap.epoch == 150
+    assert snap.state is RunState.FINISHED and snap.epoch == 150
     h = snap.history
     assert len(h["train_loss"]) == 150 and h["train_loss"][-1] < 0.5 * h["train_loss"][0]
     assert snap.metrics["test_score"] >= 0.9
@@ -127,7 +127,7 @@ def test_learning_rate_schedules():
 
 def test_loss_goal_and_min_gradient_stop():
     snap = Trainer(_exp("xor", (8,), epochs=2000, lr=0.5, loss_goal=0.3)).run()
-    assert snap.state == "finished" and "loss reached the goal" in snap.reason
+    assert snap.state is RunState.FINISHED and "loss reached the goal" in snap.reason
     assert snap.history["train_loss"][-1] <= 0.3 < snap.history["train_loss"][-2]
     crit = {c.name: c for c in snap.criteria}
     assert crit["loss goal"].met and crit["loss goal"].limit == 0.3 and not crit["epochs"].met
@@ -138,7 +138,7 @@ def test_loss_goal_and_min_gradient_stop():
 def test_validation_patience_restores_best_weights():
     tr = Trainer(_exp("spirals", (16, 16), epochs=3000, lr=2.0, patience=5))
     snap = tr.run()
-    assert snap.state == "finished" and "did not improve for 5 epochs" in snap.reason
+    assert snap.state is RunState.FINISHED and "did not improve for 5 epochs" in snap.reason
     best = snap.best_epoch
     assert snap.epoch == best + 5
     assert tr.evaluate("val")["loss"] == pytest.approx(snap.history["val_loss"][best - 1], rel=1e-6)
@@ -152,7 +152,7 @@ def test_time_limit_stops():
 def test_divergence_is_reported_and_finite_weights_kept():
     tr = Trainer(_exp("sine", (8,), epochs=50, activation="relu", lr=1e8, batch_size=10))
     snap = tr.run()
-    assert snap.state == "diverged"
+    assert snap.state is RunState.DIVERGED
     assert snap.reason.startswith("diverged at epoch") and "step" in snap.reason and "too large" in snap.reason
     assert bool(torch.isfinite(tr.net.flat).all())
 
@@ -177,14 +177,14 @@ def test_pause_resume_stop_from_another_thread():
     time.sleep(0.1)
     steps = tr.step_count
     time.sleep(0.3)
-    assert tr.step_count == steps and tr.state == "paused"
+    assert tr.step_count == steps and tr.state is RunState.PAUSED
     tr.set_lr(0.05)
     tr.resume()
     time.sleep(0.3)
     assert tr.step_count > steps and tr.base_lr == 0.05
     tr.stop()
     th.join(5)
-    assert not th.is_alive() and snaps[0].state == "stopped"
+    assert not th.is_alive() and snaps[0].state is RunState.STOPPED
 
 
 def test_snapshots_are_immutable_copies():
@@ -220,7 +220,7 @@ def test_confusion_matrix_counts_the_test_part():
 
 def test_training_continues_after_a_stopped_run():
     tr = Trainer(_exp(epochs=100))
-    assert tr.run(lambda snap: snap.finished or tr.stop()).state == "stopped" and tr.epoch == 1
+    assert tr.run(lambda snap: snap.finished or tr.stop()).state is RunState.STOPPED and tr.epoch == 1
     tr.train_epoch()
     assert tr.epoch == 2
 

@@ -155,7 +155,7 @@ def test_two_concurrent_runs_one_is_refused(trainer, tiny_switch):
         go = threading.Barrier(2)
         results: list = []
 
-        def racer() -> None:
+        def racer(go: threading.Barrier = go, results: list = results) -> None:
             go.wait()
             try:
                 results.append(tr.run())

@@ -18,6 +18,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QMessageBox, QToolButton
 
 from bpcore.config import DataSpec, Experiment
+from bpcore.train import RunState
 from bpgui.main_window import MainWindow
 from bpgui.settings import open_settings, recent_files
 
@@ -113,7 +114,7 @@ def test_train_through_the_editor_pause_resume_and_step(qtbot, dialogs):
     qtbot.waitUntil(lambda: epoch_of(window) >= 5, timeout=TIMEOUT_MS)
     assert ctl.mode() == "running" and window.toolbar.play_action.text() == "Pause"
     window.toolbar.play_action.trigger()  # pause
-    qtbot.waitUntil(lambda: ctl.trainer.state == "paused", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: ctl.trainer.state is RunState.PAUSED, timeout=TIMEOUT_MS)
     qtbot.wait(100)
     paused_at = ctl.trainer.step_count
     qtbot.wait(150)
@@ -308,7 +309,7 @@ def test_close_while_training_joins_the_thread(qtbot, dialogs, capfd):
     assert window.close()
     assert dialogs["questions"] and "not been saved" in dialogs["questions"][0][1]
     assert not trainer_threads() and not window.controller.running
-    assert window.controller.trainer.state == "stopped"
+    assert window.controller.trainer.state is RunState.STOPPED
     err = capfd.readouterr().err
     assert "QThread" not in err and "Traceback" not in err
 
@@ -370,7 +371,7 @@ def test_worker_commands_are_never_lost_under_a_tiny_switch_interval():
     """Play/Stop and Play/Pause/Play straight after each other on the worker (the buttons' path), with the
     GIL handed over every microsecond: every Stop ends its run and joins the thread, every Pause shows at
     once, every Play after a Pause goes on (the full 1000/3000 bar runs in tests/core/test_trainer_stress.py)."""
-    from bpcore.train import RunState, Trainer
+    from bpcore.train import Trainer
     from bpgui.worker import TrainingWorker
 
     exp = Experiment(data=DataSpec(source="xor", n_samples=64)).replace(
