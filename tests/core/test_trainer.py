@@ -167,23 +167,32 @@ def test_gradient_clipping_bounds_the_update():
     assert float(torch.linalg.vector_norm(tr.net.flat - before)) <= 0.01 + 1e-6
 
 
+def _wait_until(condition, timeout: float = 20.0) -> None:
+    """Poll until condition() holds; fail after `timeout` seconds (a bound on a hang, not a speed claim)."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        assert time.perf_counter() < deadline, "condition not reached"
+        time.sleep(0.002)
+
+
 def test_pause_resume_stop_from_another_thread():
     tr = Trainer(_exp("spirals", (8, 8), epochs=10**7))
     snaps = []
+    tr.begin()  # the run is claimed here, so the commands below act on it even before the thread runs
     th = threading.Thread(target=lambda: snaps.append(tr.run()))
     th.start()
-    time.sleep(0.3)
+    _wait_until(lambda: tr.epoch >= 2)
     tr.pause()
-    time.sleep(0.1)
-    steps = tr.step_count
-    time.sleep(0.3)
-    assert tr.step_count == steps and tr.state is RunState.PAUSED
+    assert tr.state is RunState.PAUSED  # before pause() returned
+    at = tr.epoch
+    time.sleep(0.2)  # time for a pause that does not hold to show: an epoch here takes about a millisecond
+    assert tr.epoch <= at + 1 and tr.state is RunState.PAUSED  # at most the epoch in progress completes
     tr.set_lr(0.05)
-    tr.resume()
-    time.sleep(0.3)
-    assert tr.step_count > steps and tr.base_lr == 0.05
+    assert tr.resume() and tr.state is RunState.RUNNING
+    _wait_until(lambda: tr.epoch >= at + 3)
+    assert tr.base_lr == 0.05
     tr.stop()
-    th.join(5)
+    th.join(10)
     assert not th.is_alive() and snaps[0].state is RunState.STOPPED
 
 
