@@ -53,12 +53,17 @@ class Guard:
 
     @classmethod
     def for_run(cls, net: FlatNetwork, output: str, train: Part) -> Guard:
-        """Limits from the network's weights as they are now (the run's start) and its training rows."""
+        """Limits from the network's weights as they are now (the run's start) and its training rows.
+        Regression targets are not standardised: an output of |t| needs a last layer of about |t| (hidden
+        outputs are O(1)), so the weight limit is at least LOSS_FACTOR × max |t|."""
         with torch.no_grad():
             start = float(net.loss(net.logits(train.inputs), train.target))
         reference = max(start, chance_loss(net, output, train))
         limit = LOSS_FACTOR * reference if math.isfinite(reference) and reference > 0 else math.inf
-        return cls(reference, limit, weight_limit(net.dtype))
+        w_limit = weight_limit(net.dtype)
+        if output == "identity" and len(train):
+            w_limit = max(w_limit, LOSS_FACTOR * float(train.target.abs().max()))
+        return cls(reference, limit, w_limit)
 
     def check(self, net: FlatNetwork, train_loss: float) -> str | None:
         """What went wrong, in words, or None while the run is healthy. `train_loss` is the training loss of

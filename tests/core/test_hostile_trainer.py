@@ -149,6 +149,21 @@ def test_guard_limits_are_the_stated_ones():
     assert g == reg.guard  # the same weights give the same limits
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e8, 1e12])
+def test_weight_limit_leaves_room_for_large_regression_targets(scale):
+    """Targets are not standardised: a bias of ~1e10 for targets of 1e10 is needed, not divergence."""
+    from bpcore.data import Dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    ds = Dataset("big targets", X, scale * (1 + 0.1 * X[:, 0]), ("a", "b"))
+    tr = Trainer(Experiment().replace(training={"lr": 0.01}), ds)
+    t_max = float(tr.parts["train"].target.abs().max())
+    assert tr.guard.weight_limit == pytest.approx(max(weight_limit(torch.float32), LOSS_FACTOR * t_max), rel=1e-12)
+    tr.net.flat[-1] = 2 * t_max  # the output bias at twice the largest target: large, and healthy
+    assert tr.guard.check(tr.net, 0.5 * tr.guard.loss_limit) is None
+
+
 # --------------------------------------------------------------------------- healthy runs stay healthy
 # Every toy and bundled set with the default experiment, plus healthy settings that move fast; 20 epochs
 # cover the early phase, where a large step would overshoot (the full 500-epoch defaults: see the report).
