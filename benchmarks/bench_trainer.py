@@ -69,8 +69,9 @@ def main(argv=None):
     for sizes, batch, bar in RATIO_CASES:
         times = interleaved(_steps(sizes, batch), rounds=args.rounds)
         ratio = median_ratio(times, "trainer", "native")
+        fastest = min(times["trainer"]) / min(times["native"])  # least moved by other processes
         rows.append(["-".join(map(str, sizes)), str(batch), f"{median(times['trainer']) * 1e6:.1f}",
-                     f"{median(times['native']) * 1e6:.1f}", f"{ratio:.3f}", f"≤ {bar}",
+                     f"{median(times['native']) * 1e6:.1f}", f"{ratio:.3f}", f"{fastest:.3f}", f"≤ {bar}",
                      "yes" if ratio <= bar else "NO"])
         print(" | ".join(rows[-1]), flush=True)
     sizes, batch = GEMM_CASE
@@ -89,7 +90,8 @@ def main(argv=None):
         write_section(
             args.out, "Trainer: graph-free step vs plain PyTorch loop",
             _command("bench_trainer", argv),
-            ["net", "batch", "trainer µs/step", "native µs/step", "ratio (median)", "bar", "met"], rows,
+            ["net", "batch", "trainer µs/step", "native µs/step", "ratio (median)", "fastest rounds' ratio", "bar",
+             "met"], rows,
         )
         write_section(
             args.out, "Trainer: GEMM efficiency (FLOPs = 6·B·Σ D_in·D_out per step)",
