@@ -15,6 +15,7 @@ from the last experiment and the newest weights the parent has.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import multiprocessing
@@ -268,6 +269,9 @@ class _Child:
         self.credit = True  # the parent has taken the last snapshot
         self.pending = None  # the newest snapshot not yet sent
         self.last = None  # the newest snapshot published
+        self.lock = threading.Lock()  # guards deferred
+        # one list per queued job that will start a run, oldest first: the pause/resume/stop that came for it
+        self.deferred: collections.deque[list[str]] = collections.deque()
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
@@ -312,14 +316,18 @@ class _Child:
         elif name == "play":
             if t is not None and t.resume():  # a paused (or running) run continues
                 return False
-            self.jobs.put(("play",))
+            self.queue_start(("play",))
         elif name == "step":
             before = None
             if t is not None and t.resume():  # a run goes on: ending it completes its current epoch
                 before = t.epoch
                 t.stop()
-            self.jobs.put(("step", before))
+            self.queue_start(("step", before))
         elif name in ("pause", "resume", "stop"):
+            with self.lock:
+                if self.deferred:  # for the run the newest queued job is about to start: it applies them
+                    self.deferred[-1].append(name)
+                    return False
             if t is not None:
                 getattr(t, name)()
                 self.publish_state()
@@ -332,6 +340,12 @@ class _Child:
         else:
             raise ValueError(f"unknown runner command {name!r}")
         return False
+
+    def queue_start(self, job: tuple) -> None:
+        """Queue a job that starts a run; pause, resume and stop that come before it starts are kept for it."""
+        with self.lock:
+            self.deferred.append([])
+        self.jobs.put(job)
 
     # --------------------------------------------------------------------------------------- main thread
     def _job_load(self, experiment, dataset, weights, progress) -> None:
@@ -357,16 +371,28 @@ class _Child:
         self.trainer = trainer
         self.publish(trainer.snapshot(with_weights=True))
 
-    def _job_play(self) -> None:
-        if self.trainer is None:
-            raise RuntimeError("no experiment loaded: load one before play")
-        self.trainer.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
-
-    def _job_step(self, before: int | None) -> None:
+    def _started(self):
+        """The trainer with its run claimed (and the commands kept for it applied); an error when there is none,
+        and the kept commands are dropped with the start that failed."""
+        with self.lock:
+            deferred = self.deferred.popleft()
         t = self.trainer
         if t is None:
-            raise RuntimeError("no experiment loaded: load one before step")
+            raise RuntimeError("no experiment loaded: load one before play or step")
+        t.begin()
+        for name in deferred:
+            getattr(t, name)()
+        self.publish_state()  # RUNNING at once, or PAUSED when a kept pause holds the run before its first epoch
+        return t
+
+    def _job_play(self) -> None:
+        t = self._started()
+        t.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
+
+    def _job_step(self, before: int | None) -> None:
+        t = self._started()
         if before is not None and t.epoch > before:  # the stopped run's last epoch was the step
+            t.cancel()
             self.publish(t.snapshot(with_weights=True))
             return
 

@@ -176,3 +176,18 @@ def test_death_reasons(exitcode, words):
 ])
 def test_threads_for(sizes, batch, cores, expected):
     assert threads_for(sizes, batch, cores) == expected
+
+
+def test_stop_or_pause_right_after_play_is_never_lost():
+    with ProcessRunner() as r:
+        r.load(LONG)
+        for _ in range(5):
+            r.play()
+            r.stop()  # arrives before the child's main thread starts the run: the claim makes it count
+            wait_for(lambda: r.latest is not None and r.latest.state == RunState.STOPPED, what="stopped")
+        r.play()
+        r.pause()
+        wait_for(lambda: r.latest is not None and r.latest.state == RunState.PAUSED, what="paused")
+        r.stop()
+        wait_for(lambda: r.latest.state == RunState.STOPPED, what="stopped from paused")
+        assert r.error is None
