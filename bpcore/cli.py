@@ -23,7 +23,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bpcore.config import BUNDLED_SOURCES, OPTIMIZERS, OUTPUT_CHOICES, SCHEDULES, TOY_SOURCES, Experiment, validate
+from bpcore.config import (
+    BUNDLED_SOURCES,
+    LIMITS,
+    OPTIMIZERS,
+    OUTPUT_CHOICES,
+    SCHEDULES,
+    TOY_SOURCES,
+    Experiment,
+    validate,
+)
 from bpcore.errors import BackpropLabError, ConfigError, DataError, ModelFileError
 
 if TYPE_CHECKING:
@@ -179,13 +188,17 @@ def _parser() -> _Parser:
                            description="Train as EXPERIMENT (.toml/.json, optional) says, flags overriding it.",
                            epilog=_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment file (.toml or .json)")
-    for flag, _, _, _, text in _TRAIN_FLAGS:
-        train.add_argument(flag, metavar=flag[2:].upper().replace("-", "_"), help=text)
-    train.add_argument("--seed", metavar="N", help="seed of the data, the initial weights and the shuffling")
+    for flag, section, key, _, text in _TRAIN_FLAGS:
+        limit = LIMITS.get(f"{section}.{key}")
+        train.add_argument(flag, metavar=flag[2:].upper().replace("-", "_"),
+                           help=text if limit is None else f"{text}; {'each ' if key == 'hidden' else ''}{limit}")
+    train.add_argument("--seed", metavar="N", help="seed of the data, the initial weights and the shuffling; "
+                                                   f"{LIMITS['training.seed']}")
     train.add_argument("--out", metavar="MODEL", help="model file to write (default: <dataset>.safetensors)")
     train.add_argument("--save-experiment", metavar="PATH", help="also write the experiment as run (.toml/.json)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--threads", type=_threads, metavar="N", help="torch intra-op threads (default: torch's)")
+    train.add_argument("--threads", type=_threads, metavar="N",
+                       help=f"torch intra-op threads (default: torch's); {LIMITS['run.threads']}")
     train.set_defaults(run=_train)
 
     ev = sub.add_parser("eval", help="evaluate a model file on data; prints one JSON line",
