@@ -399,3 +399,16 @@ def test_mse_float32_accurate():
     for i in range(0, len(z), 400):
         _assert_accurate(bp.mse(z[i:i + 1], t[i:i + 1])[None], ref[i], "MSE")
     _assert_accurate(bp.mse_grad(z, t), 2 * (z.double() - t.double()) / len(z), "MSE δ", grid=True)
+
+
+@pytest.mark.parametrize("bad", [-100, -1, 3])
+def test_class_ids_refused_on_every_device(device, bad):
+    """On CUDA the ids are checked before any kernel (a device assert would end the process); on the CPU
+    the scatter/gather's own bounds check is translated. Same error, same message, either way."""
+    z = _Z3.to(device).requires_grad_()
+    t = torch.tensor([0, 1, bad, 2, 0], device=device)
+    for call in (lambda: BF.cross_entropy(z, t), lambda: BF.cross_entropy(z.detach(), t),
+                 lambda: bp.cross_entropy_delta(z.detach(), t), lambda: BF.nll(torch.softmax(z, 1), t),
+                 lambda: BF.mlp_loss(_w(5, 2).to(device), [_w(3, 3).to(device).requires_grad_()], [], t)):
+        with pytest.raises(ClassIdError, match=rf"target\[2\] = {bad} is not a class id.*0\.\.2"):
+            call()
