@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from bpgui.views import _style, palette
+from bpgui.views import _style, colour_image, palette
 
 _FEW_TICKS = 16  # up to this many rows/columns every index gets a tick label
 
@@ -26,7 +26,10 @@ class MatrixHeatmap(QWidget):
             "Rows: inputs i (the last row is the bias), columns: neurons j.\n"
             "Blue is negative, red positive, white zero. Hover a cell to read its value.",
         )
-        self._matrix: np.ndarray | None = None
+        self._matrix: np.ndarray | None = None  # the values as given (a copy): hover read-outs read these
+        self._levels = (-1.0, 1.0)
+        self._factors = (1, 1)  # cells per drawn block (rows, columns): > 1 only where cells outnumber pixels
+        self._table = colour_image.colour_table(palette.DIVERGING_MAP)
         self._shape: tuple[int, int] | None = None
         self._hover: tuple[int, int] | None = None
         self._title = ""
@@ -41,16 +44,17 @@ class MatrixHeatmap(QWidget):
         self._plot.setMenuEnabled(False)
         self._plot.hideButtons()
         self._plot.invertY(True)  # row 0 on top, as the matrix is written
-        self._image = pg.ImageItem(axisOrder="row-major")
-        # a 513 × 512 matrix shown in a few hundred pixels: colour only as many cells as there are pixels
-        self._image.setAutoDownsample(True)
+        # coloured once per set_matrix (colour_image): a repaint only blits the pixels
+        self._image = colour_image.ArgbImage()
         self._plot.addItem(self._image)
+        self._plot.vb.sigResized.connect(self._on_resized)
         self._bias_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(palette.FOREGROUND, width=1.5))
         self._plot.addItem(self._bias_line)
         self._bar = pg.ColorBarItem(
             values=(-1.0, 1.0), colorMap=palette.colormap(palette.DIVERGING_MAP), interactive=False, width=14
         )
-        self._bar.setImageItem(self._image, insert_in=self._plot)
+        # the bar only shows the scale: the image is coloured here, not by the bar's levels and table
+        self._bar.setImageItem([], insert_in=self._plot)
         _style.style_plot(self._bar)
         _style.compact_ticks(self._bar.axis)
         self._readout = self._glw.addLabel("", row=1, col=0, color=palette.FOREGROUND, size="9pt")
@@ -68,15 +72,18 @@ class MatrixHeatmap(QWidget):
         m = np.asarray(matrix)
         if m.ndim != 2:
             raise ValueError(f"MatrixHeatmap needs a 2-D matrix, got shape {m.shape}")
-        self._matrix = m
-        peak = _style.step_up(_style.finite_max_abs(m))
-        self._image.setImage(m, autoLevels=False, levels=(-peak, peak))
-        if (-peak, peak) != self._bar.levels():
-            self._bar.setLevels((-peak, peak))
-        if m.shape != self._shape:
-            self._reshape(m.shape)
         if title is not None:
             self.set_title(title)
+        if self._same_as_drawn(m):
+            return  # same values: the pixels drawn are still right
+        self._matrix = np.array(m, copy=True)
+        peak = _style.step_up(_style.finite_max_abs(m))
+        self._levels = (-peak, peak)
+        if self._levels != self._bar.levels():
+            self._bar.setLevels(self._levels)
+        if m.shape != self._shape:
+            self._reshape(m.shape)
+        self._colour()
         if self._hover is not None:
             self._show_readout(*self._hover)
 
@@ -92,8 +99,7 @@ class MatrixHeatmap(QWidget):
 
     def levels(self) -> tuple[float, float]:
         """The colour levels (low, high) currently applied to the image."""
-        low, high = self._image.getLevels()
-        return float(low), float(high)
+        return self._levels
 
     def readout(self) -> str:
         """The hover read-out text ('i = …, j = …, value') or '' when nothing is hovered."""
@@ -109,6 +115,7 @@ class MatrixHeatmap(QWidget):
         self._matrix = None
         self._shape = None
         self._hover = None
+        self._factors = (1, 1)
         self._image.clear()
         self._readout.setText("")
 
@@ -116,7 +123,6 @@ class MatrixHeatmap(QWidget):
     def _reshape(self, shape: tuple[int, int]) -> None:
         rows, cols = shape
         self._shape = shape
-        self._image.setRect(QRectF(-0.5, -0.5, cols, rows))  # cell (i, j) centred on (j, i)
         self._bias_line.setPos(rows - 1.5)
         self._plot.setLimits(xMin=-0.5, xMax=cols - 0.5, yMin=-0.5, yMax=rows - 0.5)
         self._plot.setRange(xRange=(-0.5, cols - 0.5), yRange=(-0.5, rows - 0.5), padding=0)
@@ -126,6 +132,37 @@ class MatrixHeatmap(QWidget):
         else:
             left.setTicks(None)
         bottom.setTicks([[(j, str(j)) for j in range(cols)]] if cols <= _FEW_TICKS else None)
+
+    def _same_as_drawn(self, m: np.ndarray) -> bool:
+        old = self._matrix
+        return old is not None and m.shape == old.shape and np.array_equal(m, old, equal_nan=m.dtype.kind in "fc")
+
+    def drawn_factors(self) -> tuple[int, int]:
+        """Matrix cells per drawn block (rows, columns): (1, 1) unless the matrix has more cells than pixels."""
+        return self._factors
+
+    def _wanted_factors(self) -> tuple[int, int]:
+        """Whole numbers of cells per device pixel, per axis (1 while the view has no size yet)."""
+        if self._shape is None:
+            return (1, 1)
+        ratio = self._glw.devicePixelRatioF()
+        height, width = self._plot.vb.height() * ratio, self._plot.vb.width() * ratio
+        rows, cols = self._shape
+        return (max(1, int(rows / height)) if height >= 1 else 1, max(1, int(cols / width)) if width >= 1 else 1)
+
+    def _colour(self) -> None:
+        """Colour the matrix once: blocks of cells averaged where there are more cells than pixels, then the table."""
+        m = self._matrix
+        fy, fx = self._factors = self._wanted_factors()
+        values = colour_image.block_mean(m, fy, fx) if fy > 1 or fx > 1 else m
+        pixels = colour_image.map_values(values, *self._levels, self._table)
+        h, w = pixels.shape
+        # cell (i, j) centred on (j, i); a smaller last block still spans whole blocks (the view clips it)
+        self._image.set_pixels(pixels, QRectF(-0.5, -0.5, w * fx, h * fy))
+
+    def _on_resized(self, *_args) -> None:
+        if self._matrix is not None and self._wanted_factors() != self._factors:
+            self._colour()
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._matrix is None or not self._plot.vb.sceneBoundingRect().contains(pos):

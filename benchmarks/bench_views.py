@@ -1,0 +1,209 @@
+"""Drawing cost of the live views: one update = set_*(new data) + a full repaint (widget.grab()).
+
+Each large view is built at a realistic size (1600 × 1000 unless stated) with the data the window gives it
+for the default network (2-8-8-2 on spirals: 100 × 100 decision field, 50 × 50 neuron thumbnails) and for
+64-512-512-10 on digits. Every update hands the view new arrays (four variants in turn, as training moves
+the weights), then grabs the widget, which runs its paintEvent. Reported: median ms per update over
+--repeats updates, and the rate that allows (updates/s); --ref REV measures the views of a git revision in
+a subprocess of the same run, so both columns come from the same machine state.
+
+Usage: QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_views [--repeats 40] [--ref REV]
+       [--profile CASE] [--only CASE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import itertools
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = [2, 8, 8, 2]
+DIGITS = [64, 512, 512, 10]
+FIELD = 100  # the window's decision field: FIELD² points (bpgui.refresh.FIELD_RESOLUTION)
+THUMB = 50  # neuron thumbnails: every 2nd field point per axis
+VARIANTS = 4
+
+
+def _weights(sizes: list[int], rng: np.random.Generator) -> list[np.ndarray]:
+    return [rng.normal(0, np.sqrt(2 / (a + b)), (a + 1, b)).astype(np.float32) for a, b in itertools.pairwise(sizes)]
+
+
+def _spirals(rng: np.random.Generator, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    t = rng.uniform(0.3, 3 * np.pi, n)
+    labels = rng.integers(0, 2, n)
+    sign = np.where(labels == 0, 1.0, -1.0)
+    x = np.column_stack([sign * t * np.cos(t), sign * t * np.sin(t)]) / 5
+    return x + rng.normal(0, 0.05, x.shape), labels
+
+
+def _thumbnails(sizes: list[int], rng: np.random.Generator) -> list[np.ndarray]:
+    g = np.linspace(-1, 1, THUMB)
+    gx, gy = np.meshgrid(g, g)
+    out = [np.stack([gx, gy])[: sizes[0]] if sizes[0] == 2 else np.stack([gx] * min(sizes[0], 16))]
+    for d in sizes[1:]:
+        a = rng.normal(0, 2, (d, 2))
+        out.append(np.tanh(a[:, 0, None, None] * gx + a[:, 1, None, None] * gy + rng.normal(0, 0.3, (d, 1, 1))))
+    return out
+
+
+def _field(rng: np.random.Generator) -> np.ndarray:
+    g = np.linspace(-3, 3, FIELD)
+    gx, gy = np.meshgrid(g, g)
+    r, th = np.hypot(gx, gy), np.arctan2(gy, gx) + rng.normal(0, 0.1)
+    p1 = 1 / (1 + np.exp(-4 * np.sin(th - 2 * r)))
+    return np.stack([1 - p1, p1], axis=2)
+
+
+def _cases(rng: np.random.Generator) -> dict[str, tuple[Callable[[], object], tuple[int, int], Callable]]:
+    """name -> (factory, size, update(widget, k))."""
+    from bpgui.views import ConfusionView, DecisionView, GradientView, LayerHeatmaps, LossPlot, NetworkDiagram
+
+    titles = ["W(1)", "W(2)", "W(3)"]
+    w_small = [_weights(SMALL, rng) for _ in range(VARIANTS)]
+    w_digits = [_weights(DIGITS, rng) for _ in range(VARIANTS)]
+    g_digits = [[1e-3 * w for w in ws] for ws in w_digits]
+    fields = [_field(rng) for _ in range(VARIANTS)]
+    x, labels = _spirals(rng)
+    t_small = [_thumbnails(SMALL, rng) for _ in range(VARIANTS)]
+    t_digits = [_thumbnails(DIGITS, rng)[1:] for _ in range(VARIANTS)]
+    conf = [rng.integers(0, 40, (10, 10)) + np.diag(rng.integers(100, 200, 10)) for _ in range(VARIANTS)]
+    n_ep = 2000
+    ep = np.arange(1, n_ep + 1, dtype=float)
+    hist = {"epoch": ep, "train_loss": 0.7 * np.exp(-ep / 300) + 0.02, "val_loss": 0.7 * np.exp(-ep / 280) + 0.03}
+
+    def decision() -> DecisionView:
+        v = DecisionView()
+        v.set_points(x, labels)
+        return v
+
+    def network(sizes: list[int]) -> Callable[[], NetworkDiagram]:
+        def make() -> NetworkDiagram:
+            v = NetworkDiagram()
+            v.set_architecture(sizes, ["tanh"] * (len(sizes) - 2) + ["softmax"])
+            return v
+
+        return make
+
+    def loss_update(v: LossPlot, k: int) -> None:
+        n = n_ep - VARIANTS + k
+        v.set_history({key: a[:n] for key, a in hist.items()}, best_epoch=n - 10)
+
+    def net_update(ws: list, ts: list) -> Callable:
+        def update(v: NetworkDiagram, k: int) -> None:
+            v.set_weights(ws[k])
+            v.set_thumbnails(ts[k])
+
+        return update
+
+    return {
+        "weights 2-8-8-2": (LayerHeatmaps, (1600, 1000), lambda v, k: v.set_matrices(w_small[k], titles)),
+        "weights 64-512-512-10": (LayerHeatmaps, (1600, 1000), lambda v, k: v.set_matrices(w_digits[k], titles)),
+        "gradients 64-512-512-10": (GradientView, (1600, 1000), lambda v, k: v.set_gradients(g_digits[k])),
+        "decision 100x100": (decision, (1600, 1000), lambda v, k: v.set_probabilities(fields[k], (-3, 3, -3, 3))),
+        "network+thumbs 2-8-8-2": (network(SMALL), (1600, 1000), net_update(w_small, t_small)),
+        "network+thumbs 64-512-512-10": (network(DIGITS), (1600, 1000), net_update(w_digits, t_digits)),
+        "confusion 10x10": (ConfusionView, (800, 700), lambda v, k: v.set_matrix(conf[k])),
+        "loss 2000 epochs": (LossPlot, (1600, 1000), loss_update),
+    }
+
+
+def measure(only: list[str] | None, repeats: int, profile: str | None) -> dict[str, dict[str, float]]:
+    """Median ms of set_* alone and of set_* + grab() per case."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    out = {}
+    for name, (factory, size, update) in _cases(np.random.default_rng(0)).items():
+        if only and name not in only:
+            continue
+        w = factory()
+        w.resize(*size)
+        w.show()
+        for k in range(VARIANTS):  # warm-up: first drawings create items, caches, axis text
+            update(w, k)
+            w.grab()
+            app.processEvents()
+        sets, draws = [], []
+        for r in range(repeats):
+            t0 = time.perf_counter()
+            update(w, r % VARIANTS)
+            t1 = time.perf_counter()
+            w.grab()
+            t2 = time.perf_counter()
+            sets.append(t1 - t0)
+            draws.append(t2 - t0)
+            app.processEvents()
+        if profile == name:
+            prof = cProfile.Profile()
+            prof.enable()
+            for r in range(repeats):
+                update(w, r % VARIANTS)
+                w.grab()
+            prof.disable()
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        out[name] = {"set_ms": 1e3 * statistics.median(sets), "update_ms": 1e3 * statistics.median(draws)}
+        w.close()
+        w.deleteLater()
+        app.processEvents()
+    return out
+
+
+def _measure_ref(ref: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The same measurement with bpgui taken from git revision `ref` (a subprocess; bpcore from here)."""
+    tar = subprocess.run(["git", "archive", ref, "bpgui"], cwd=ROOT, check=True, capture_output=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        tarfile.open(fileobj=BytesIO(tar)).extractall(tmp, filter="data")
+        cmd = [sys.executable, "-m", "benchmarks.bench_views", "--json", "--views-from", tmp,
+               "--repeats", str(args.repeats), *(["--only", *args.only] if args.only else [])]
+        res = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=40)
+    ap.add_argument("--ref", help="also measure the views of this git revision (e.g. HEAD~3), as a baseline")
+    ap.add_argument("--only", nargs="*", help="case names to run")
+    ap.add_argument("--profile", help="print a cProfile of this case's updates to stderr")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--views-from", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.views_from:
+        sys.path.insert(0, args.views_from)
+    now = measure(args.only, args.repeats, args.profile)
+    if args.json:
+        print(json.dumps(now))
+        return
+    base = _measure_ref(args.ref, args) if args.ref else None
+    print("`QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_views " + " ".join(sys.argv[1:]) + "`\n")
+    head = ["view (widget size)", "set_* ms", "set_* + repaint ms", "updates/s"]
+    if base:
+        head += [f"{args.ref}: set_* + repaint ms", f"{args.ref}: updates/s", "speed-up"]
+    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for name, r in now.items():
+        row = [name, f"{r['set_ms']:.2f}", f"{r['update_ms']:.2f}", f"{1e3 / r['update_ms']:.0f}"]
+        if base and name in base:
+            b = base[name]["update_ms"]
+            row += [f"{b:.2f}", f"{1e3 / b:.0f}", f"{b / r['update_ms']:.1f}×"]
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
