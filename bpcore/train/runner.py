@@ -23,6 +23,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from bpcore.train.state import RunState
 
 SNAPSHOT_INTERVAL = 0.03  # seconds between snapshots while a run goes on (~33 per second at most)
 CLOSE_GRACE = 1.0  # seconds close() waits for the child to finish its mini-batch before terminating it
+PAUSE_WAIT = 5.0  # seconds a pause waits for the current mini-batch to end before publishing the held weights
 
 
 @dataclass(frozen=True)
@@ -59,35 +61,64 @@ def threads_for(sizes: Sequence[int], batch_size: int, cores: int | None = None)
 
 
 class ProcessRunner:
-    """A Trainer in a child process, driven by commands; `latest` holds the newest Snapshot it sent."""
+    """A Trainer in a child process, driven by commands; `latest` holds the newest Snapshot it sent.
 
-    def __init__(self, *, threads: int | None = None) -> None:
+    With ``in_process=True`` the same child code runs on a thread of this process instead, behind the same pipe
+    and interface: the fallback for single-core machines and for tests (it shares this process's GIL).
+    """
+
+    def __init__(self, *, threads: int | None = None, in_process: bool = False) -> None:
         self.latest = None  # the newest Snapshot; replaced, never mutated
         self.error: RunnerError | None = None  # the last command the child could not carry out
         self.failure: str | None = None  # why the child died, when it did without being asked to
+        self.in_process = in_process
         self._threads = threads
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._load: tuple | None = None  # the last load command, to rebuild a child that died
+        self._watch: tuple | None = None  # the last watch command, likewise
+        self._sent = 0  # sequence number of the last command sent
+        self._acked = 0  # sequence number of the last command the newest snapshot reflects
+        self._expected: RunState | None = None  # the state the commands not yet reflected lead to
         self._link: _Link | None = None
         self._start_child()
 
     # -------------------------------------------------------------------------------------------- queries
     @property
     def alive(self) -> bool:
-        """True while the child process runs."""
-        return self._proc is not None and self._proc.is_alive()
+        """True while the child runs."""
+        link = self._link
+        return link is not None and link.alive()
 
     @property
     def pid(self) -> int | None:
-        """The child's process id (for tests and diagnostics)."""
-        return None if self._proc is None else self._proc.pid
+        """The child's process id (None for the thread fallback; for tests and diagnostics)."""
+        link = self._link
+        return None if link is None or link.proc is None else link.proc.pid
 
     @property
     def state(self) -> RunState:
-        """The run's state as of the newest snapshot (IDLE before the first)."""
+        """The run's state: the newest snapshot's, or, while commands sent are not yet reflected in a snapshot,
+        the state they lead to (play → RUNNING, pause → PAUSED, …), so the window answers a click at once."""
         snap = self.latest
+        if self._acked < self._sent and self._expected is not None:
+            return self._expected
         return RunState.IDLE if snap is None else RunState(snap.state)
+
+    @property
+    def settled(self) -> bool:
+        """True when the newest snapshot reflects every command sent so far."""
+        return self._acked >= self._sent
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until the newest snapshot reflects every command sent (tests, saving); False on timeout or when
+        the child died."""
+        end = time.monotonic() + timeout
+        while not self.settled:
+            if self.failure is not None or time.monotonic() > end:
+                return False
+            time.sleep(0.002)
+        return True
 
     # ------------------------------------------------------------------------------------------- commands
     def load(self, experiment, dataset=None, weights: Sequence[np.ndarray] | None = None, progress=None) -> None:
@@ -96,31 +127,36 @@ class ProcessRunner:
         step) when given; a run going on is stopped first. Errors arrive in `error`."""
         weights = None if weights is None else tuple(np.array(W, dtype=np.float64) for W in weights)
         self._load = ("load", experiment, dataset, weights, progress)
-        self._send(self._load)
+        self._send(self._load, RunState.IDLE)
+
+    def watch(self, request) -> None:
+        """What to compute for every snapshot sent from now on (a bpcore.train.views.ViewRequest, or None)."""
+        self._watch = ("watch", request)
+        self._send(self._watch)
 
     def play(self) -> None:
         """Start a run (or continue a paused one); a dead child is replaced first."""
         if not self.alive:
             self._restart()
-        self._send(("play",))
+        self._send(("play",), RunState.RUNNING)
 
     def pause(self) -> None:
-        """Hold the run between two mini-batches."""
-        self._send(("pause",))
+        """Hold the run between two mini-batches; the snapshot that follows has the weights it holds."""
+        self._send(("pause",), RunState.PAUSED if self.state is RunState.RUNNING else None)
 
     def resume(self) -> None:
         """Continue a paused run."""
-        self._send(("resume",))
+        self._send(("resume",), RunState.RUNNING if self.state is RunState.PAUSED else None)
 
     def step(self) -> None:
         """Train one epoch (a paused run is ended first; its interrupted epoch then counts as the step)."""
         if not self.alive:
             self._restart()
-        self._send(("step",))
+        self._send(("step",), RunState.STOPPED)
 
     def stop(self) -> None:
         """End the run after its current mini-batch."""
-        self._send(("stop",))
+        self._send(("stop",), RunState.STOPPED if self.state in (RunState.RUNNING, RunState.PAUSED) else None)
 
     def set_lr(self, lr: float) -> None:
         """μ from the next epoch on; ConfigError here, before anything is sent, when out of range."""
@@ -148,14 +184,11 @@ class ProcessRunner:
         self.close()
 
     # -------------------------------------------------------------------------------------------- private
-    @property
-    def _proc(self):
-        link = self._link
-        return None if link is None else link.proc
-
     def _start_child(self) -> None:
         with self._lock:
-            self._link = _Link(self._ctx, self._threads, self)
+            self._sent = self._acked = 0
+            self._expected = None
+            self._link = _Link(self._ctx, self._threads, self, self.in_process)
 
     def _restart(self) -> None:
         """A fresh child from the last experiment, continuing from the newest weights the parent has."""
@@ -168,31 +201,55 @@ class ProcessRunner:
             if snap is not None and snap.weights is not None:
                 weights, progress = snap.weights, snap
             self.load(experiment, dataset, weights, progress)
+        if self._watch is not None:
+            self._send(self._watch)
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: tuple, expected: RunState | None = None) -> None:
+        """Queue a command with the next sequence number; `expected` is the state it leads to, if it changes it."""
         link = self._link
-        if link is not None:
-            link.messages.put(message)
+        if link is None:
+            return
+        with self._lock:
+            self._sent += 1
+            if expected is not None:
+                self._expected = expected
+            link.messages.put((self._sent, *message))
+
+    def _received(self, snap, acked: int) -> None:
+        self.latest = snap  # one reference swap; readers take it whole
+        self._acked = acked
 
 
 class _Link:
     """One child process with its pipe, the parent's sender and receiver threads, and whether it was asked to
     close (so that its end is not reported as a failure, even after a newer child replaced it)."""
 
-    def __init__(self, ctx, threads: int | None, runner: ProcessRunner) -> None:
+    def __init__(self, ctx, threads: int | None, runner: ProcessRunner, in_process: bool) -> None:
         parent_end, child_end = ctx.Pipe()
-        self.proc = ctx.Process(target=_child_main, args=(child_end, threads), name="bpcore-runner", daemon=True)
-        self.proc.start()  # returns at once: the child imports torch on its own time
-        child_end.close()  # the child holds its end; the parent's closing lets the child see EOF
+        if in_process:  # the fallback: the child's code on a thread, same pipe, same protocol
+            self.proc, self.thread = None, threading.Thread(
+                target=_Child(child_end, fixed_threads=True).serve, name="bpcore-runner", daemon=True)
+            self.thread.start()
+        else:
+            self.thread, self.proc = None, ctx.Process(
+                target=_child_main, args=(child_end, threads), name="bpcore-runner", daemon=True)
+            self.proc.start()  # returns at once: the child imports torch on its own time
+            child_end.close()  # the child holds its end; the parent's closing lets the child see EOF
         self.conn, self.runner, self.closing = parent_end, runner, threading.Event()
         self.messages: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._send_loop, name="bpcore-runner-send", daemon=True).start()
         threading.Thread(target=self._receive_loop, name="bpcore-runner-receive", daemon=True).start()
 
+    def alive(self) -> bool:
+        return (self.proc or self.thread).is_alive()
+
     def close(self, grace: float) -> None:
         self.closing.set()
-        self.messages.put(("close",))
+        self.messages.put((0, "close"))
         self.messages.put(None)
+        if self.thread is not None:  # a thread cannot be terminated: it ends after its current mini-batch
+            self.thread.join(grace)
+            return
         self.proc.join(grace)
         if self.proc.is_alive():  # a long mini-batch holds it: it loses only that step
             self.proc.terminate()
@@ -212,18 +269,19 @@ class _Link:
         runner = self.runner
         while True:
             try:
-                kind, payload = self.conn.recv()
+                kind, payload, acked = self.conn.recv()
             except (EOFError, OSError):
                 break
             if kind == "snapshot":
-                runner.latest = payload  # one reference swap; readers take it whole
-                self.messages.put(("ack",))
+                runner._received(payload, acked)
+                self.messages.put((0, "ack"))
             elif kind == "error":
                 runner.error = payload
-        self.proc.join(2.0)
+        if self.proc is not None:
+            self.proc.join(2.0)
         self.conn.close()
         if not self.closing.is_set():
-            runner.failure = _death(self.proc.exitcode)
+            runner.failure = _death(None if self.proc is None else self.proc.exitcode)
 
 
 def _death(exitcode: int | None) -> str:
@@ -256,9 +314,26 @@ def _child_main(conn, threads: int | None) -> None:
     os._exit(0)  # nothing to flush (the child writes no files); skips torch's slow interpreter teardown
 
 
+class _Job:
+    """A command that runs on the child's main thread (load, play, step), with the seq number of the last
+    command its completion acknowledges and the pause/resume/stop that came for it before it started."""
+
+    def __init__(self, name: str, args: tuple) -> None:
+        self.name, self.args = name, args
+        self.seq = 0
+        self.kept: list[str] = []
+        self.done = False  # started: the kept commands were applied
+        self.acknowledged = False
+
+
 class _Child:
     """The child's two threads: a reader that takes commands as they come (pause, stop and μ reach a running
-    Trainer at once, its commands being thread-safe) and the main thread that builds and trains Trainers."""
+    Trainer at once, its commands being thread-safe) and the main thread that builds and trains Trainers.
+
+    Every snapshot sent carries `acked`, the seq number of the last command whose effect it shows, so the parent
+    knows when its commands have taken effect. A command that comes while a job is queued (play, step or load
+    not yet started) takes effect with that job: pause, resume and stop are kept for the run it starts.
+    """
 
     def __init__(self, conn, fixed_threads: bool) -> None:
         self.conn = conn
@@ -269,37 +344,59 @@ class _Child:
         self.credit = True  # the parent has taken the last snapshot
         self.pending = None  # the newest snapshot not yet sent
         self.last = None  # the newest snapshot published
-        self.lock = threading.Lock()  # guards deferred
-        # one list per queued job that will start a run, oldest first: the pause/resume/stop that came for it
-        self.deferred: collections.deque[list[str]] = collections.deque()
+        self.lock = threading.Lock()  # guards queued and acked
+        self.queued: collections.deque[_Job] = collections.deque()  # jobs not yet started, oldest first
+        self.acked = 0  # the last command whose effect the next snapshot shows
+        self.request = None  # the window's ViewRequest (under send_lock)
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
         while (job := self.jobs.get()) is not None:
-            name, *args = job
             try:
-                getattr(self, "_job_" + name)(*args)
+                getattr(self, "_job_" + job.name)(job, *job.args)
             except Exception as e:  # any error of a command goes to the parent, typed by name
-                self.send_error(name, e)
+                self.send_error(job.name, e)
+            finally:  # a job that failed before its start still acknowledges its commands
+                self.started(job, None)
+                self.acknowledge(job)
         self.conn.close()
 
     # ------------------------------------------------------------------------------------- reader thread
     def read(self) -> None:
         while True:
             try:
-                name, *args = self.conn.recv()
+                seq, name, *args = self.conn.recv()
             except (EOFError, OSError):  # the parent is gone: stop training and exit
-                name, args = "close", []
+                seq, name, args = 0, "close", []
             try:
                 if self.command(name, args):
                     return
             except Exception as e:
                 self.send_error(name, e)
+            finally:
+                if seq:
+                    self.handled(seq)
+
+    def handled(self, seq: int) -> None:
+        """Command `seq` took effect, or takes effect with the newest queued job; the parent hears of it with
+        the next snapshot, sent now (the last one again) if nothing else would be sent soon."""
+        with self.lock:
+            if self.queued:
+                self.queued[-1].seq = seq
+                return
+            self.acked = seq
+        with self.send_lock:
+            last = self.last
+        if last is not None:
+            self.publish(last)
 
     def command(self, name: str, args: list) -> bool:
         """Carry out one command from the parent; True when the child is to exit."""
         t = self.trainer
-        if name == "ack":
+        if name == "watch":
+            with self.send_lock:
+                self.request = args[0]
+        elif name == "ack":
             with self.send_lock:
                 self.credit = True
                 if self.pending is not None:
@@ -312,25 +409,28 @@ class _Child:
         elif name == "load":
             if t is not None:
                 t.stop()
-            self.jobs.put(("load", *args))
+            self.queue_job("load", args)
         elif name == "play":
             if t is not None and t.resume():  # a paused (or running) run continues
                 return False
-            self.queue_start(("play",))
+            self.queue_job("play", ())
         elif name == "step":
             before = None
             if t is not None and t.resume():  # a run goes on: ending it completes its current epoch
                 before = t.epoch
                 t.stop()
-            self.queue_start(("step", before))
+            self.queue_job("step", (before,))
         elif name in ("pause", "resume", "stop"):
             with self.lock:
-                if self.deferred:  # for the run the newest queued job is about to start: it applies them
-                    self.deferred[-1].append(name)
+                if self.queued:  # for the run the newest queued job is about to start: it applies them
+                    self.queued[-1].kept.append(name)
                     return False
             if t is not None:
                 getattr(t, name)()
-                self.publish_state()
+                if name == "pause" and t.state is RunState.PAUSED and t.wait_held(PAUSE_WAIT):
+                    self.publish(t.snapshot(with_weights=True))  # the weights the pause holds, exactly
+                else:
+                    self.publish_state()
         elif name == "lr":
             if t is not None:
                 t.set_lr(*args)
@@ -341,14 +441,39 @@ class _Child:
             raise ValueError(f"unknown runner command {name!r}")
         return False
 
-    def queue_start(self, job: tuple) -> None:
-        """Queue a job that starts a run; pause, resume and stop that come before it starts are kept for it."""
+    def queue_job(self, name: str, args) -> None:
+        job = _Job(name, tuple(args))
         with self.lock:
-            self.deferred.append([])
+            self.queued.append(job)
         self.jobs.put(job)
 
     # --------------------------------------------------------------------------------------- main thread
-    def _job_load(self, experiment, dataset, weights, progress) -> None:
+    def started(self, job: _Job, t, acknowledge: bool = True) -> None:
+        """The job has started (a run claimed, a Trainer built): apply the commands kept for it to `t`, and
+        acknowledge them unless the job does that itself when it ends (a Step). Once per job."""
+        with self.lock:
+            if job.done:
+                return
+            job.done = True
+            self.queued.remove(job)
+        try:
+            for name in job.kept if t is not None else ():
+                getattr(t, name)()
+        finally:
+            if acknowledge:
+                self.acknowledge(job)
+
+    def acknowledge(self, job: _Job) -> None:
+        """The next snapshot reflects the job's commands (sent now: RUNNING at once, PAUSED when a kept pause
+        holds the run, the new Trainer, the stepped epoch)."""
+        with self.lock:
+            if job.acknowledged:
+                return
+            job.acknowledged = True
+            self.acked = max(self.acked, job.seq)
+        self.publish_state(force=True)
+
+    def _job_load(self, job: _Job, experiment, dataset, weights, progress) -> None:
         import torch
 
         from bpcore.train.progress import restore_progress
@@ -369,28 +494,25 @@ class _Child:
             tr = experiment.training
             torch.set_num_threads(threads_for(trainer.model.sizes, tr.batch_size))
         self.trainer = trainer
-        self.publish(trainer.snapshot(with_weights=True))
+        with self.send_lock:
+            self.last = trainer.snapshot(with_weights=True)
+        self.started(job, trainer)
 
-    def _started(self):
-        """The trainer with its run claimed (and the commands kept for it applied); an error when there is none,
-        and the kept commands are dropped with the start that failed."""
-        with self.lock:
-            deferred = self.deferred.popleft()
+    def _claimed(self, job: _Job, acknowledge: bool = True):
+        """The trainer with its run claimed and the commands kept for it applied."""
         t = self.trainer
         if t is None:
             raise RuntimeError("no experiment loaded: load one before play or step")
         t.begin()
-        for name in deferred:
-            getattr(t, name)()
-        self.publish_state()  # RUNNING at once, or PAUSED when a kept pause holds the run before its first epoch
+        self.started(job, t, acknowledge)
         return t
 
-    def _job_play(self) -> None:
-        t = self._started()
+    def _job_play(self, job: _Job) -> None:
+        t = self._claimed(job)
         t.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
 
-    def _job_step(self, before: int | None) -> None:
-        t = self._started()
+    def _job_step(self, job: _Job, before: int | None) -> None:
+        t = self._claimed(job, acknowledge=False)  # acknowledged when the epoch is done (serve's finally)
         if before is not None and t.epoch > before:  # the stopped run's last epoch was the step
             t.cancel()
             self.publish(t.snapshot(with_weights=True))
@@ -403,12 +525,17 @@ class _Child:
         t.run(stop_after_first, snapshot_interval=0.0, with_weights=True)
 
     # -------------------------------------------------------------------------------------------- sending
-    def publish_state(self) -> None:
-        """The last snapshot again with the run's state as it is now: a paused run publishes nothing else, and
-        copying weights from this thread while a mini-batch may still finish could tear them."""
+    def publish_state(self, force: bool = False) -> None:
+        """The last snapshot again with the run's state as it is now (a paused run publishes nothing else, and
+        copying weights from this thread while a mini-batch may still finish could tear them); with `force`
+        also when the state did not change (to acknowledge commands)."""
         t, last = self.trainer, self.last
-        if t is not None and last is not None and (last.state, last.reason) != (t.state, t.reason):
+        if t is None or last is None:
+            return
+        if (last.state, last.reason) != (t.state, t.reason):
             self.publish(dataclasses.replace(last, state=t.state, reason=t.reason))
+        elif force:
+            self.publish(last)
 
     def publish(self, snap) -> None:
         """Send the snapshot if the parent took the last one, else keep it as the newest pending one."""
@@ -424,11 +551,24 @@ class _Child:
 
     def _send_snapshot(self, snap) -> None:  # under send_lock
         self.credit, self.pending = False, None
-        self._send(("snapshot", snap))
+        with self.lock:
+            acked = self.acked
+        self._send(("snapshot", self.with_views(snap), acked))
+
+    def with_views(self, snap):
+        """The snapshot with the window's request computed on its own weights (bpcore.train.views)."""
+        t, request = self.trainer, self.request
+        if request is None or t is None or snap.weights is None or len(snap.weights) != t.net.n_layers:
+            return snap
+        from bpcore.train import views
+
+        data = views.compute(request, snap.weights, t.model.activations, t.output, t.parts,
+                             t.dataset.n_classes if t.task == "classification" else None)
+        return dataclasses.replace(snap, views=data)
 
     def send_error(self, command: str, e: BaseException) -> None:
         with self.send_lock:
-            self._send(("error", RunnerError(type(e).__name__, str(e), command)))
+            self._send(("error", RunnerError(type(e).__name__, str(e), command), 0))
 
     def _send(self, message: Any) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ class Snapshot:
     weights: tuple[np.ndarray, ...] | None = None  # W^(l), (D_in + 1, D_out), when asked for
     grads: tuple[np.ndarray, ...] | None = None  # ∇W^(l) = [h, 1]ᵀ δ of the last mini-batch, when asked for
     metrics: Mapping[str, float] = field(default_factory=dict)  # the latest value of each history series
+    views: Any = None  # bpcore.train.views.ViewData for the window's ViewRequest, attached by the publisher
 
     @property
     def finished(self) -> bool:

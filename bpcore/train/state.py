@@ -51,6 +51,7 @@ class RunControl:
         self._ranks = ranks
         self._active: str | None = None  # None, "claimed" (begin), "run" or "epoch" (a bare train_epoch)
         self._pause = self._stop = False
+        self.held = threading.Event()  # set while the training loop waits in a pause: its weights are still
 
     # ------------------------------------------------------------------------ the training side's calls
     def claim(self, kind: str) -> None:
@@ -84,8 +85,13 @@ class RunControl:
     def wait(self) -> bool:
         """Block while the run is paused; False when it is to stop now."""
         with self._changed:
-            while self._pause and not self._stop:
-                self._changed.wait()
+            if self._pause and not self._stop:
+                self.held.set()
+                try:
+                    while self._pause and not self._stop:
+                        self._changed.wait()
+                finally:
+                    self.held.clear()
             return not self._stop
 
     def agreed_stop(self) -> None:

@@ -112,6 +112,11 @@ class Trainer:
         """Hold the run between two steps (the weights stay as they are); `state` is PAUSED on return."""
         self._control.pause()
 
+    def wait_held(self, timeout: float) -> bool:
+        """After pause(): wait until the training loop actually holds (its current step done, the weights
+        still), so that a snapshot taken now is exact; False if it does not within `timeout` seconds."""
+        return self._control.held.wait(timeout)
+
     def resume(self) -> bool:
         """Continue a paused run; `state` is RUNNING on return. True while a run goes on (it was paused
         or not), False when there is none to continue (none claimed, or it is ending)."""

@@ -16,6 +16,7 @@ from bpcore.config import Experiment, TrainSpec
 from bpcore.errors import ConfigError
 from bpcore.train.runner import ProcessRunner, RunnerError, _Child, _death, threads_for
 from bpcore.train.state import RunState
+from bpcore.train.views import ViewRequest
 
 LONG = Experiment(training=TrainSpec(epochs=1_000_000))  # a run that only stops when told to
 
@@ -54,7 +55,7 @@ def test_play_pause_resume_and_live_lr(runner):
     first = wait_for(lambda: runner.latest is not None and runner.latest.epoch >= 3 and runner.latest, what="epochs")
     assert first.state == RunState.RUNNING and first.weights is not None  # weights travel with the snapshot
     runner.pause()
-    wait_for(lambda: runner.state is RunState.PAUSED, what="paused state")
+    assert runner.wait() and runner.state is RunState.PAUSED  # the snapshot of the weights the pause holds
     held = runner.latest.epoch
     time.sleep(0.3)
     assert runner.latest.epoch == held  # a paused child trains no further
@@ -77,7 +78,7 @@ def test_out_of_range_settings_are_refused_before_sending(runner, setter, value)
 
 def test_load_error_is_reported_and_the_old_trainer_kept(runner):
     runner.pause()
-    wait_for(lambda: runner.state is RunState.PAUSED, what="paused state")
+    assert runner.wait() and runner.state is RunState.PAUSED
     epoch = runner.latest.epoch
     runner.load(LONG, weights=[np.zeros((3, 3))])  # a network of other shapes
     err = wait_for(lambda: runner.error, what="the load error")
@@ -157,9 +158,9 @@ def test_snapshots_are_replaced_never_queued():
     child = _Child(_Pipe(), fixed_threads=True)
     for k in range(5):
         child.publish(k)
-    assert child.conn.sent == [("snapshot", 0)] and child.pending == 4  # one in flight, only the newest kept
+    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == 4  # one in flight, only the newest kept
     child.command("ack", [])
-    assert child.conn.sent[-1] == ("snapshot", 4) and child.pending is None
+    assert child.conn.sent[-1] == ("snapshot", 4, 0) and child.pending is None
     child.command("ack", [])
     assert len(child.conn.sent) == 2  # nothing new: nothing sent
 
@@ -191,3 +192,45 @@ def test_stop_or_pause_right_after_play_is_never_lost():
         r.stop()
         wait_for(lambda: r.latest.state == RunState.STOPPED, what="stopped from paused")
         assert r.error is None
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_commands_show_at_once_and_snapshots_follow(in_process):
+    with ProcessRunner(in_process=in_process) as r:
+        r.load(LONG)
+        assert r.wait(), r.error  # the Trainer is built: the newest snapshot reflects the load
+        assert r.state is RunState.IDLE and r.latest.epoch == 0
+        r.play()
+        assert r.state is RunState.RUNNING  # predicted from the command until a snapshot reflects it
+        r.pause()
+        assert r.state is RunState.PAUSED
+        assert r.wait() and r.state is RunState.PAUSED
+        held = r.latest
+        time.sleep(0.2)
+        assert r.latest.epoch == held.epoch and r.latest.state is RunState.PAUSED
+        r.set_lr(0.07)
+        assert r.wait()  # a command that changes no state is acknowledged too (the last snapshot again)
+        r.step()  # ends the paused run; its interrupted epoch is the step
+        assert r.wait() and r.state is RunState.STOPPED and r.latest.epoch == held.epoch + 1
+        r.stop()  # nothing going on: no change expected
+        assert r.wait() and r.state is RunState.STOPPED
+        assert r.error is None and r.failure is None
+
+
+def test_the_snapshot_carries_what_the_window_asked_for():
+    with ProcessRunner(in_process=True) as r:
+        r.load(LONG)
+        rows = np.array([[0.0, 0.0], [1.0, -1.0], [-0.5, 0.5]])
+        r.watch(ViewRequest(extent=(-2.0, 2.0, -1.0, 1.0), resolution=20, rows=rows, confusion="test"))
+        r.step()
+        assert r.wait()
+        snap = r.latest
+        v = snap.views
+        assert v is not None and v.field.output.shape == (20, 20, 2) and v.predicted.shape == (3,)
+        assert v.confusion.shape == (2, 2) and v.confusion.sum() == 60  # spirals: 15 % of 400 rows in test
+        # the field belongs to the snapshot's own weights: recompute it from them
+        from bpcore.inspect import field
+
+        f = field([__import__("torch").from_numpy(np.array(W)) for W in snap.weights], ("tanh", "tanh"),
+                  "softmax", (-2.0, 2.0, -1.0, 1.0), 20)
+        assert np.abs(f.output - v.field.output).max() < 1e-6  # same float32 forward, another call

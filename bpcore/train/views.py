@@ -1,0 +1,66 @@
+"""What the window draws besides weights and history, computed by the engine from a snapshot's own weights.
+
+The window says once what it shows (a `ViewRequest`: the grid of its decision field, the rows of its projected
+view, the part of its confusion matrix); whoever publishes snapshots (the training process, or the thread
+fallback) attaches a `ViewData` to each snapshot it hands over, computed from that snapshot's weights, so the
+numbers always belong to the weights shown beside them and the window runs no torch of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bpcore import backprop as bp
+from bpcore import metrics
+from bpcore.inspect import Field, field
+
+
+@dataclass(frozen=True, eq=False)
+class ViewRequest:
+    """What the window wants computed for every snapshot it gets."""
+
+    extent: tuple[float, float, float, float] | None = None  # field grid (x0, x1, y0, y1); y0 = y1 for a line
+    resolution: int = 100  # field points per axis
+    rows: np.ndarray | None = None  # (n, D) standardised inputs whose predicted class the window shows
+    confusion: str | None = None  # "train", "val" or "test": the part of the confusion matrix
+
+
+@dataclass(frozen=True, eq=False)
+class ViewData:
+    """The request's answer for one snapshot (None where not asked for)."""
+
+    field: Field | None = None
+    predicted: np.ndarray | None = None  # (n,) class of each requested row
+    confusion: np.ndarray | None = None  # (K, K) counts, row = true class, column = predicted
+
+
+def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Sequence[str], output: str,
+            parts: dict | None = None, n_classes: int | None = None) -> ViewData:
+    """Evaluate `request` on the snapshot's `weights` (numpy copies); `parts` (Trainer.parts) and `n_classes`
+    are needed for a confusion matrix."""
+    Ws = [torch.tensor(W) for W in weights]  # copies: the snapshot arrays are read-only
+    f = None
+    if request.extent is not None:
+        f = field(Ws, activations, output, request.extent, request.resolution)
+    predicted = None
+    if request.rows is not None and len(request.rows):
+        with torch.no_grad():
+            x = torch.as_tensor(request.rows, dtype=Ws[0].dtype)
+            predicted = _classes(bp.forward_pass(x, Ws, activations)[2]).numpy()
+    confusion = None
+    if request.confusion is not None and parts is not None and n_classes:
+        p = parts[request.confusion]
+        if len(p):
+            with torch.no_grad():
+                z = bp.forward_pass(p.x.to("cpu", Ws[0].dtype), Ws, activations)[2]
+                confusion = metrics.confusion_matrix(z, p.target.cpu(), n_classes).numpy()
+    return ViewData(f, predicted, confusion)
+
+
+def _classes(z: torch.Tensor) -> torch.Tensor:
+    """Predicted class from logits: argmax, or z > 0 for one sigmoid output (P(class 1) ≥ ½)."""
+    return (z[:, 0] >= 0).long() if z.shape[1] == 1 else z.argmax(1)
