@@ -187,7 +187,9 @@ def softmax_back(g: Tensor, o: Tensor) -> Tensor:
 def _class_ids(where: str, z: Tensor, target: Tensor) -> Tensor:
     """target as a (B, 1) index after the shape and dtype checks (ids are bounds-checked by the gather or
     scatter that uses it: on the CPU an id outside 0..K−1, −100 included, fails there, see `_translated`)."""
-    guards.check_class_target(where, z, target)
+    if target.dtype != torch.int64 or target.ndim != 1 or z.ndim != 2 or target.shape[0] != z.shape[0] \
+            or not target.is_cpu:  # the usual case costs these compares only
+        guards.check_class_target(where, z, target)
     return target.unsqueeze(1)
 
 

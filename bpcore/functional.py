@@ -17,6 +17,7 @@ from bpcore import guards
 from bpcore.fused import check_once_differentiable, mlp, mlp_loss
 
 _NAME = "bpcore.functional."
+_CE = _NAME + "cross_entropy"
 
 __all__ = [
     "bernoulli_nll",
@@ -150,8 +151,8 @@ class CrossEntropyFunction(Function):
     def forward(ctx, z: Tensor, target: Tensor) -> Tensor:
         ctx.set_materialize_grads(False)
         if not ctx.needs_input_grad[0]:
-            return bp.cross_entropy(z, target, _NAME + "cross_entropy")
-        J, ctx.delta = bp.cross_entropy_and_delta(z, target, _NAME + "cross_entropy")
+            return bp.cross_entropy(z, target, _CE)
+        J, ctx.delta = bp.cross_entropy_and_delta(z, target, _CE)
         return J
 
     @staticmethod
