@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from bpgui.views import palette
@@ -31,8 +32,18 @@ def plot_widget() -> pg.PlotWidget:
     return pw
 
 
+# The axis caches below live in Qt's QPixmapCache, 10 MB by default. An axis that draws a grid caches its
+# whole plot area (a 1600 × 680 loss plot: 4.3 MB per axis), so one window's axes overflow 10 MB, every
+# paint evicts the caches the next paint needs, and each grid is re-rendered on every frame (measured: the
+# loss view repainted in 39 ms, 9 ms once its caches fit; see benchmarks/bench_views.py). 128 MB holds every
+# cached axis of a full-screen window on a 4K display.
+AXIS_CACHE_KB = 128 * 1024
+
+
 def style_plot(plot: pg.PlotItem, grid: bool = False) -> None:
     """Dark axes and labels for a light background; optional light grid."""
+    if QPixmapCache.cacheLimit() < AXIS_CACHE_KB:
+        QPixmapCache.setCacheLimit(AXIS_CACHE_KB)
     pen = pg.mkPen(palette.FOREGROUND)
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)

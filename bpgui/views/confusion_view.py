@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from bpgui.views import _style, palette
+from bpgui.views import _style, colour_image, palette
 
 _MAX_TEXT_CLASSES = 30  # beyond this the cells are too small to hold a number
 
@@ -34,13 +34,15 @@ class ConfusionView(QWidget):
         self._plot.invertY(True)
         self._plot.setLabel("left", "true class")
         self._plot.setLabel("bottom", "predicted class")
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setColorMap(palette.colormap(palette.SEQUENTIAL_MAP))
+        self._image = colour_image.ArgbImage()  # row shares coloured once per set_matrix (levels 0…1)
+        self._table = colour_image.colour_table(palette.SEQUENTIAL_MAP)
         self._plot.addItem(self._image)
+        self._counts: np.ndarray | None = None
         self._texts: list[pg.TextItem] = []
         self._k = 0
         self._names: list[str] = []
         self._accuracy = float("nan")
+        self._shares = np.zeros((0, 0))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -58,9 +60,13 @@ class ConfusionView(QWidget):
             raise ValueError(f"{k} classes but {len(names)} class names")
         if k != self._k or names != self._names:
             self._rebuild(k, names)
+        elif self._counts is not None and np.array_equal(c, self._counts):
+            return  # same counts, same names: cells, colours and title are still right
+        self._counts = c.copy()
         rows = c.sum(axis=1, keepdims=True)
         share = np.divide(c, rows, out=np.zeros(c.shape, dtype=float), where=rows > 0)
-        self._image.setImage(share, autoLevels=False, levels=(0.0, 1.0), rect=QRectF(-0.5, -0.5, k, k))
+        self._shares = share
+        self._image.set_pixels(colour_image.map_values(share, 0.0, 1.0, self._table), rect=QRectF(-0.5, -0.5, k, k))
         if k <= _MAX_TEXT_CLASSES:
             for (i, j), text in zip(np.ndindex(k, k), self._texts, strict=True):
                 dark = share[i, j] > 0.55
@@ -80,6 +86,10 @@ class ConfusionView(QWidget):
         k = self._k
         return [[self._texts[i * k + j].textItem.toPlainText() for j in range(k)] for i in range(k)]
 
+    def shares(self) -> np.ndarray:
+        """The (K, K) share of each true class (row) that the cell colours show."""
+        return self._shares
+
     def title(self) -> str:
         """The title text (with the accuracy)."""
         return self._plot.titleLabel.text
@@ -87,6 +97,7 @@ class ConfusionView(QWidget):
     def clear(self) -> None:
         """Show nothing."""
         self._image.clear()
+        self._counts = None
         for text in self._texts:
             text.setText("")
         _style.set_title(self._plot, "")

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from bpgui.views import _style, palette
+from bpgui.views import _style, colour_image, palette
 
 _BUCKETS = 4  # |w| / max|w| is drawn in this many width/alpha steps, per sign
 _WIDTHS = (0.6, 1.2, 2.0, 3.2)
@@ -53,9 +53,11 @@ class NetworkDiagram(QWidget):
         self._edges: list[tuple[np.ndarray, np.ndarray]] = []
         self._links: list[list[pg.PlotCurveItem]] = []
         self._texts: list[pg.TextItem] = []
-        self._thumb_items: list[list[pg.ImageItem]] = []
+        self._thumb_items: list[list[colour_image.ArgbImage]] = []
         self._thumb_rects: list[list[QRectF]] = []
-        self._thumbs: list[np.ndarray | None] = []
+        self._thumbs: list[np.ndarray | None] = []  # per column the values given (a copy), for unchanged checks
+        self._thumb_pixels: list[np.ndarray | None] = []  # per column the coloured (n, ny, nx) pixels
+        self._table = colour_image.colour_table(palette.DIVERGING_MAP)
         self._biases: list[np.ndarray | None] = []
         self._hovered: tuple[int, int] | None = None
         self._thumb_mode = False
@@ -95,8 +97,7 @@ class NetworkDiagram(QWidget):
         detail.setMenuEnabled(False)
         detail.hideButtons()
         detail.setAspectLocked(True)
-        self._detail_image = pg.ImageItem(axisOrder="row-major")
-        self._detail_image.setColorMap(palette.colormap(palette.DIVERGING_MAP))
+        self._detail_image = colour_image.ArgbImage()  # shows the hovered thumbnail's pixels
         detail.addItem(self._detail_image)
         self._detail.setVisible(False)
 
@@ -126,6 +127,7 @@ class NetworkDiagram(QWidget):
         self._thumb_mode = False
         self._biases = [None] * n_cols
         self._thumbs = [None] * n_cols
+        self._thumb_pixels = [None] * n_cols
         self._add_labels(rows)
         self._add_link_items()
         self._add_thumbnail_items()
@@ -173,13 +175,11 @@ class NetworkDiagram(QWidget):
         any_shown = False
         for col in range(n_cols):
             arr = thumbnails[col - first] if col >= first else None
-            self._thumbs[col] = None if arr is None else np.asarray(arr)
-            for k, item in enumerate(self._thumb_items[col]):
-                visible = arr is not None and k < len(arr)
-                item.setVisible(visible)
-                if visible:
-                    item.setImage(arr[k], autoLevels=False, levels=(-1.0, 1.0), rect=self._thumb_rects[col][k])
-                    any_shown = True
+            arr = None if arr is None else np.asarray(arr)[: self._shown[col]]  # only the drawn neurons
+            if arr is not None and arr.ndim != 3:
+                raise ValueError(f"thumbnails of column {col} must be (n_neurons, ny, nx), got shape {arr.shape}")
+            any_shown |= arr is not None and len(arr) > 0
+            self._set_column_thumbnails(col, arr)
         if any_shown != self._thumb_mode:  # square frames around thumbnails, or round neurons
             self._neurons.setSymbol("s" if any_shown else "o")
             self._neurons.setSize(_THUMB + 0.08 if any_shown else _NEURON)
@@ -188,6 +188,10 @@ class NetworkDiagram(QWidget):
             self._thumb_mode = any_shown
         if self._hovered is not None:
             self._show_info(*self._hovered)
+
+    def thumbnail_pixels(self, column: int) -> np.ndarray | None:
+        """The coloured (n, ny, nx) uint32 pixels drawn as column ``column``'s thumbnails, or None."""
+        return self._thumb_pixels[column] if column < len(self._thumb_pixels) else None
 
     def show_neuron(self, column: int, neuron: int) -> None:
         """Describe neuron ``neuron`` of column ``column`` (0 = inputs) and enlarge its thumbnail, as hovering does."""
@@ -270,21 +274,38 @@ class NetworkDiagram(QWidget):
             self._links.append(curves)
 
     def _add_thumbnail_items(self) -> None:
-        lut = palette.colormap(palette.DIVERGING_MAP)
         for col, shown in enumerate(self._shown):
             items = []
             rects = [
                 QRectF(col * self._gap - _THUMB / 2, y - _THUMB / 2, _THUMB, _THUMB) for y in self._column_y(shown)
             ]
             for _rect in rects:
-                item = pg.ImageItem(axisOrder="row-major")
-                item.setColorMap(lut)
+                item = colour_image.ArgbImage()
                 item.setZValue(15)
                 item.setVisible(False)
                 self._vb.addItem(item)
                 items.append(item)
             self._thumb_items.append(items)
             self._thumb_rects.append(rects)
+
+    def _set_column_thumbnails(self, col: int, arr: np.ndarray | None) -> None:
+        """Colour one column's thumbnails in one go (levels -1…1) and hand each item its slice; unchanged: no work."""
+        old = self._thumbs[col]
+        if arr is not None and old is not None and arr.shape == old.shape and np.array_equal(arr, old, equal_nan=True):
+            return
+        items = self._thumb_items[col]
+        if arr is None:
+            self._thumbs[col] = self._thumb_pixels[col] = None
+            for item in items:
+                item.setVisible(False)
+            return
+        n, ny, nx = arr.shape
+        pixels = colour_image.map_values(arr.reshape(n * ny, nx), -1.0, 1.0, self._table).reshape(n, ny, nx)
+        self._thumbs[col], self._thumb_pixels[col] = arr.copy(), pixels
+        for k, item in enumerate(items):
+            item.setVisible(k < n)
+            if k < n:
+                item.set_pixels(pixels[k], rect=self._thumb_rects[col][k])
 
     def _remove_items(self) -> None:
         for item in self._texts + [c for cs in self._links for c in cs] + [i for it in self._thumb_items for i in it]:
@@ -325,9 +346,9 @@ class NetworkDiagram(QWidget):
         if bias is not None:
             text += f", bias b = {bias[k]:.3g}"
         self._info.setText(text)
-        thumbs = self._thumbs[col] if col < len(self._thumbs) else None
-        if thumbs is not None and k < len(thumbs):
-            self._detail_image.setImage(thumbs[k], autoLevels=False, levels=(-1.0, 1.0))
+        pixels = self.thumbnail_pixels(col)
+        if pixels is not None and k < len(pixels):
+            self._detail_image.set_pixels(pixels[k])
             self._detail.getPlotItem().setTitle(text.split(", bias")[0], color=palette.FOREGROUND, size="9pt")
             self._detail.getPlotItem().autoRange(padding=0.02)
             self._place_detail()

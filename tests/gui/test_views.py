@@ -23,9 +23,21 @@ from bpgui.views import (
     MatrixHeatmap,
     NetworkDiagram,
     class_colours,
+    palette,
 )
 from bpgui.views._style import step_up
+from bpgui.views.colour_image import unpack_rgb
 from bpgui.views.criteria_view import progress_fraction
+
+
+def reference_rgb(values: np.ndarray, low: float, high: float, name: str = palette.DIVERGING_MAP) -> np.ndarray:
+    """The colours pyqtgraph's ImageItem gave these values with levels (low, high): table entry
+    floor((v - low) · 256 / (high - low)) clipped to 0…255, computed in float32 as it does."""
+    table = palette.colormap(name).getLookupTable(nPts=256, alpha=False, mode=pg.ColorMap.BYTE)
+    v = np.asarray(values, dtype=np.float32)
+    t = np.clip((v - np.float32(low)) * np.float32(256 / (high - low)), 0, 255)
+    return table[t.astype(np.intp)]
+
 
 # realistic data ------------------------------------------------------------------------------------------
 
@@ -319,7 +331,9 @@ def test_network_diagram_thumbnails_and_hover(qtbot, rng):
     glw.scene().sigMouseMoved.emit(scene_pos)
     assert seen == [(2, 5)]
     assert nd.info_text() == f"layer 2 (tanh), neuron 5, bias b = {weights[1][-1, 5]:.3g}"
-    np.testing.assert_array_equal(nd._detail_image.image, thumbs[1][5])
+    # the enlarged output shows the hovered neuron's thumbnail pixels: its values through the diverging map
+    np.testing.assert_array_equal(nd._detail_image.pixels(), nd.thumbnail_pixels(2)[5])
+    np.testing.assert_array_equal(unpack_rgb(nd._detail_image.pixels()), reference_rgb(thumbs[1][5], -1, 1))
     assert nd._detail.isVisibleTo(nd)
 
     # a different architecture rebuilds; thumbnails including the input column are accepted
@@ -342,7 +356,10 @@ def test_confusion_view_counts_and_accuracy(qtbot):
     assert cv.cell_texts() == [[str(v) for v in row] for row in c]
     assert cv.accuracy() == pytest.approx(180 / 200)
     assert "90.0 %" in cv.title() and "180 / 200" in cv.title()
-    assert cv._image.image[2, 2] == pytest.approx(90 / 95)  # colour = share of the true class
+    assert cv.shares()[2, 2] == pytest.approx(90 / 95)  # colour = share of the true class
+    np.testing.assert_array_equal(
+        unpack_rgb(cv._image.pixels()), reference_rgb(cv.shares(), 0, 1, palette.SEQUENTIAL_MAP)
+    )
 
     c5 = np.diag([10, 20, 30, 40, 50])
     c5[0, 4] = 7
