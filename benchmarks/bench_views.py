@@ -5,9 +5,12 @@ for the default network (2-8-8-2 on spirals: 100 × 100 decision field, 50 × 50
 64-512-512-10 on digits. Every update hands the view new arrays (four variants in turn, as training moves
 the weights), then grabs the widget, which runs its paintEvent. Reported: median ms per update over
 --repeats updates, and the rate that allows (updates/s); --ref REV measures the views of a git revision in
-a subprocess of the same run, so both columns come from the same machine state.
+alternating rounds of fresh processes in the same run (--rounds), so both columns share the machine's state;
+the speed-up is the median over rounds of the ratio within a round. "window" cases put the main window's large
+views (network diagram with thumbnails, decision field, loss curves, weight heatmaps) in one 1600 × 1000
+widget and update all of them per frame, the cost of one frame of the live window.
 
-Usage: QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_views [--repeats 40] [--ref REV]
+Usage: QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_views [--repeats 40] [--ref REV [--rounds 3]]
        [--profile CASE] [--only CASE ...]
 """
 
@@ -19,6 +22,7 @@ import itertools
 import json
 import os
 import pstats
+import shlex
 import statistics
 import subprocess
 import sys
@@ -73,6 +77,8 @@ def _field(rng: np.random.Generator) -> np.ndarray:
 
 def _cases(rng: np.random.Generator) -> dict[str, tuple[Callable[[], object], tuple[int, int], Callable]]:
     """name -> (factory, size, update(widget, k))."""
+    from PySide6.QtWidgets import QGridLayout, QWidget
+
     from bpgui.views import ConfusionView, DecisionView, GradientView, LayerHeatmaps, LossPlot, NetworkDiagram
 
     titles = ["W(1)", "W(2)", "W(3)"]
@@ -112,7 +118,39 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[Callable[[], object], tu
 
         return update
 
+    def window(sizes: list[int]) -> Callable[[], QWidget]:
+        """The main window's large views in its 1600 × 1000 layout, all in one widget (one paint for all)."""
+
+        def make() -> QWidget:
+            w = QWidget()
+            grid = QGridLayout(w)
+            w.views = {"network": network(sizes)(), "decision": decision(), "loss": LossPlot(),
+                       "weights": LayerHeatmaps()}
+            grid.addWidget(w.views["network"], 0, 0, 2, 1)
+            grid.addWidget(w.views["decision"], 0, 1)
+            grid.addWidget(w.views["loss"], 0, 2)
+            grid.addWidget(w.views["weights"], 1, 1, 1, 2)
+            grid.setColumnStretch(0, 37), grid.setColumnStretch(1, 55), grid.setColumnStretch(2, 46)
+            grid.setRowStretch(0, 5), grid.setRowStretch(1, 3)
+            return w
+
+        return make
+
+    def window_update(ws: list, ts: list) -> Callable:
+        net = net_update(ws, ts)
+
+        def update(w: QWidget, k: int) -> None:
+            net(w.views["network"], k)
+            w.views["decision"].set_probabilities(fields[k], (-3, 3, -3, 3))
+            loss_update(w.views["loss"], k)
+            w.views["weights"].set_matrices(ws[k], titles)
+
+        return update
+
     return {
+        "window 2-8-8-2 (network, decision, loss, weights)": (window(SMALL), (1600, 1000),
+                                                              window_update(w_small, t_small)),
+        "window 64-512-512-10 (same views)": (window(DIGITS), (1600, 1000), window_update(w_digits, t_digits)),
         "weights 2-8-8-2": (LayerHeatmaps, (1600, 1000), lambda v, k: v.set_matrices(w_small[k], titles)),
         "weights 64-512-512-10": (LayerHeatmaps, (1600, 1000), lambda v, k: v.set_matrices(w_digits[k], titles)),
         "gradients 64-512-512-10": (GradientView, (1600, 1000), lambda v, k: v.set_gradients(g_digits[k])),
@@ -165,21 +203,39 @@ def measure(only: list[str] | None, repeats: int, profile: str | None) -> dict[s
     return out
 
 
-def _measure_ref(ref: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """The same measurement with bpgui taken from git revision `ref` (a subprocess; bpcore from here)."""
+def _subprocess(views_from: str | None, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    cmd = [sys.executable, "-m", "benchmarks.bench_views", "--json", "--repeats", str(args.repeats),
+           *(["--views-from", views_from] if views_from else []), *(["--only", *args.only] if args.only else [])]
+    res = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _rounds(ref: str, args: argparse.Namespace) -> tuple[dict, dict, dict]:
+    """Alternating rounds, each a fresh process: this checkout's views and those of git revision `ref` (bpcore
+    from here for both). Returns medians over rounds (now, ref) and the median of the per-round ratios."""
     tar = subprocess.run(["git", "archive", ref, "bpgui"], cwd=ROOT, check=True, capture_output=True).stdout
+    runs: dict[str, list[dict]] = {"now": [], "ref": []}
     with tempfile.TemporaryDirectory() as tmp:
         tarfile.open(fileobj=BytesIO(tar)).extractall(tmp, filter="data")
-        cmd = [sys.executable, "-m", "benchmarks.bench_views", "--json", "--views-from", tmp,
-               "--repeats", str(args.repeats), *(["--only", *args.only] if args.only else [])]
-        res = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+        for r in range(args.rounds):
+            for which in ("now", "ref") if r % 2 == 0 else ("ref", "now"):
+                runs[which].append(_subprocess(tmp if which == "ref" else None, args))
+
+    def med(which: str) -> dict:
+        names = runs[which][0]
+        return {n: {k: statistics.median(run[n][k] for run in runs[which]) for k in names[n]} for n in names}
+
+    ratio = {n: statistics.median(b[n]["update_ms"] / a[n]["update_ms"] for a, b in zip(runs["now"], runs["ref"],
+                                                                                       strict=True))
+             for n in runs["now"][0]}
+    return med("now"), med("ref"), ratio
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=40)
     ap.add_argument("--ref", help="also measure the views of this git revision (e.g. HEAD~3), as a baseline")
+    ap.add_argument("--rounds", type=int, default=3, help="with --ref: alternating rounds (fresh processes) per side")
     ap.add_argument("--only", nargs="*", help="case names to run")
     ap.add_argument("--profile", help="print a cProfile of this case's updates to stderr")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
@@ -187,21 +243,24 @@ def main() -> None:
     args = ap.parse_args()
     if args.views_from:
         sys.path.insert(0, args.views_from)
-    now = measure(args.only, args.repeats, args.profile)
-    if args.json:
-        print(json.dumps(now))
-        return
-    base = _measure_ref(args.ref, args) if args.ref else None
-    print("`QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_views " + " ".join(sys.argv[1:]) + "`\n")
+    if args.json or not args.ref:
+        now = measure(args.only, args.repeats, args.profile)
+        if args.json:
+            print(json.dumps(now))
+            return
+        base = ratio = None
+    else:
+        now, base, ratio = _rounds(args.ref, args)
+    print("`QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_views " + shlex.join(sys.argv[1:]) + "`\n")
     head = ["view (widget size)", "set_* ms", "set_* + repaint ms", "updates/s"]
     if base:
-        head += [f"{args.ref}: set_* + repaint ms", f"{args.ref}: updates/s", "speed-up"]
+        head += [f"{args.ref}: set_* + repaint ms", f"{args.ref}: updates/s", "speed-up (median of rounds)"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for name, r in now.items():
         row = [name, f"{r['set_ms']:.2f}", f"{r['update_ms']:.2f}", f"{1e3 / r['update_ms']:.0f}"]
         if base and name in base:
             b = base[name]["update_ms"]
-            row += [f"{b:.2f}", f"{1e3 / b:.0f}", f"{b / r['update_ms']:.1f}×"]
+            row += [f"{b:.2f}", f"{1e3 / b:.0f}", f"{ratio[name]:.1f}×"]
         print("| " + " | ".join(row) + " |")
 
 
