@@ -71,23 +71,43 @@ def map_values(values: np.ndarray, low: float, high: float, table: np.ndarray) -
 
 
 def block_mean(values: np.ndarray, fy: int, fx: int) -> np.ndarray:
-    """Mean over fy × fx blocks of the finite-or-inf cells (NaN cells are left out; an all-NaN block is NaN).
+    """Mean over fy × fx blocks of the cells that are not NaN (an all-NaN block is NaN).
 
     The last block of a row or column may be smaller, so no row (the bias row in particular) is dropped.
+    Whole blocks are summed as f strided slices added together (no padded copy), one axis at a time.
     """
     v = np.asarray(values, dtype=np.float32)
     if fy <= 1 and fx <= 1:
         return v
     rows, cols = v.shape
-    out_r, out_c = -(-rows // fy), -(-cols // fx)
-    pad = np.full((out_r * fy, out_c * fx), np.nan, dtype=np.float32)
-    pad[:rows, :cols] = v
-    blocks = pad.reshape(out_r, fy, out_c, fx)
-    seen = ~np.isnan(blocks)
-    n = seen.sum(axis=(1, 3))
-    total = np.where(seen, blocks, 0).sum(axis=(1, 3))
+
+    def block_sums(a: np.ndarray) -> np.ndarray:
+        # whole blocks: f strided slices added (f is small), the smaller last block on its own
+        if fy > 1:
+            whole = rows // fy * fy
+            sums = sum(a[k:whole:fy] for k in range(1, fy)) + a[0:whole:fy]
+            a = np.concatenate([sums, a[whole:].sum(axis=0, keepdims=True)]) if whole < rows else sums
+        if fx > 1:
+            whole = cols // fx * fx
+            sums = sum(a[:, k:whole:fx] for k in range(1, fx)) + a[:, 0:whole:fx]
+            a = np.concatenate([sums, a[:, whole:].sum(axis=1, keepdims=True)], axis=1) if whole < cols else sums
+        return a
+
+    bad = np.isnan(v)
+    if bad.any():
+        total = block_sums(np.where(bad, np.float32(0), v))
+        n = block_sums((~bad).astype(np.float32))
+    else:
+        total = block_sums(v)
+        n = np.outer(_block_sizes(rows, fy), _block_sizes(cols, fx))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1), np.nan).astype(np.float32)
+        return np.where(n > 0, total / np.maximum(n, 1), np.float32(np.nan)).astype(np.float32)
+
+
+def _block_sizes(n: int, f: int) -> np.ndarray:
+    """Cells per block along an axis of n cells in blocks of f: f, f, …, then the remainder."""
+    f = max(f, 1)
+    return np.array([f] * (n // f) + ([n % f] if n % f else []), dtype=np.float32)
 
 
 class ArgbImage(pg.ImageItem):
