@@ -38,6 +38,8 @@ class LossPlot(QWidget):
             "The dashed line marks the epoch with the best validation loss.",
         )
         self._history: dict[str, np.ndarray] = {}
+        self._best: int | None = None
+        self._drawn = False  # set_history has drawn at least once (an empty history is then skipped too)
         self._ranges: dict[str, tuple[float, float]] = {}
         self._in_legend: set[str] = set()
 
@@ -105,7 +107,11 @@ class LossPlot(QWidget):
     # public API ------------------------------------------------------------------------------------------
     def set_history(self, history: Mapping[str, np.ndarray], best_epoch: int | None = None) -> None:
         """Draw the curves; keys "epoch", "{train,val,test}_{loss,score}" may be missing or hold NaN."""
-        self._history = {k: np.asarray(v, dtype=float) for k, v in history.items()}
+        new = {k: np.asarray(v, dtype=float) for k, v in history.items()}
+        if self._same_history(new) and best_epoch == self._best:
+            return  # nothing moved: the curves on screen are still right
+        self._history = {k: v.copy() for k, v in new.items()}  # a copy: the caller may append in place
+        self._best = best_epoch
         epoch = self._history.get("epoch")
         present: set[str] = set()
         for key, _label, _colour in SPLITS:
@@ -127,6 +133,7 @@ class LossPlot(QWidget):
 
     def set_best_epoch(self, best_epoch: int | None) -> None:
         """Move the best-validation marker, or hide it with None."""
+        self._best = best_epoch
         for line in self._best_lines:
             line.setVisible(best_epoch is not None)
             if best_epoch is not None:
@@ -169,6 +176,14 @@ class LossPlot(QWidget):
         self.set_history({}, None)
 
     # private ---------------------------------------------------------------------------------------------
+    def _same_history(self, new: dict[str, np.ndarray]) -> bool:
+        old = self._history
+        same = self._drawn and new.keys() == old.keys() and all(
+            new[k].shape == old[k].shape and np.array_equal(new[k], old[k], equal_nan=True) for k in new
+        )
+        self._drawn = True
+        return same
+
     def _sync_legend(self, present: set[str]) -> None:
         if present == self._in_legend:
             return

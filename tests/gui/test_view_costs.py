@@ -348,3 +348,22 @@ def test_confusion_colours_are_row_shares_and_equal_counts_skip(qtbot, monkeypat
     assert calls.n == 1 and cv._image.pixels() is first
     cv.set_matrix(c, ["a", "b", "c"])  # new names: rebuilt, coloured again
     assert calls.n == 2 and cv.cell_texts()[0][0] == "50"
+
+
+def test_loss_curves_equal_history_is_not_drawn_again(qtbot):
+    from bpgui.views import LossPlot
+
+    lp = show(qtbot, LossPlot())
+    e = np.arange(1, 101, dtype=float)
+    hist = {"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e}
+    lp.set_history(hist, best_epoch=90)
+    first = lp.curves()["train_loss"].xData
+    lp.set_history({k: v.copy() for k, v in hist.items()}, best_epoch=90)
+    assert lp.curves()["train_loss"].xData is first  # same history: no setData
+    lp.set_history(hist, best_epoch=95)  # only the marker moved: drawn again
+    assert lp._best_lines[0].value() == 95
+    hist["train_loss"][-1] = 0.5  # the caller changed its array in place: seen (the view kept a copy)
+    lp.set_history(hist, best_epoch=95)
+    assert lp.curves()["train_loss"].yData[-1] == 0.5
+    lp.clear()
+    assert lp.curves()["train_loss"].xData is None and not lp._best_lines[0].isVisible()
