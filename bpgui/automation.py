@@ -1,7 +1,7 @@
 """Unattended runs for docs and CI: build the window, train N epochs, draw, save a screenshot, exit.
 
 `main.py --dataset spirals --train-epochs 50 --screenshot docs/img/app-spirals.png` works without a screen
-(QT_QPA_PLATFORM=offscreen). The run goes through the same worker thread and drawing clock as a user's.
+(QT_QPA_PLATFORM=offscreen). The run goes through the same training process and drawing clock as a user's.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
 
 def run_and_capture(app: QApplication, args: argparse.Namespace) -> int:
     """Train args.train_epochs epochs in a window of args.size, draw, grab it to args.screenshot; 0 on success."""
-    window = MainWindow(experiment_from_args(args), settings=None, ask_on_close=False)
+    window = MainWindow(experiment_from_args(args), settings=None, ask_on_close=False,
+                        in_process=getattr(args, "in_process", False))
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)
     window.show()
@@ -72,6 +73,6 @@ def run_and_capture(app: QApplication, args: argparse.Namespace) -> int:
     if args.screenshot:
         ok = window.grab().save(args.screenshot)
         print(f"{'saved' if ok else 'could not save'} {args.screenshot} "
-              f"(epoch {window.controller.trainer.epoch}, {window.status.text()})")
+              f"(epoch {window.controller.latest.epoch}, {window.status.text()})")
     window.close()
     return 0 if ok else 1

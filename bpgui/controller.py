@@ -1,9 +1,12 @@
-"""The controller between the window and the engine: one Trainer, its worker thread and the experiment.
+"""The controller between the window and the engine: the training runner, the experiment and a record Trainer.
 
-Every change goes through bpcore: a new Experiment (``exp.replace``) and a new Trainer, or a thread-safe
-Trainer command for what a running Trainer can change itself (μ, batch size). A Trainer is built before
-the old one is dropped, so a bad setting or file (ConfigError, DataError, ModelFileError) raises to the
-caller with everything that was loaded still loaded. No widgets here: the window asks the user.
+Training runs in a child process (bpcore.train.runner.ProcessRunner; a thread with ``in_process=True``, for tests
+and single-core machines): the window's process keeps its core for drawing. The controller also holds a *record*
+Trainer, built here and never trained, for what the window reads besides snapshots (data, split, task, output,
+the network's shape). Every change goes through bpcore: a new Experiment (``exp.replace``), a record Trainer built
+first (so a bad setting or file raises ConfigError, DataError or ModelFileError to the caller with everything that
+was loaded still loaded), then the runner loads the same experiment, data and weights. Saving, exporting and the
+inspector first bring the record up to the newest snapshot (`synced`). No widgets here.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
@@ -18,13 +22,14 @@ from bpcore.config import DataSpec, Experiment, ModelSpec, validate
 from bpcore.data import Dataset
 from bpcore.errors import ModelFileError
 from bpcore.session import load_model, save_model, save_session
-from bpcore.train import RunState, Trainer
+from bpcore.train import RunState, Snapshot, Trainer
 from bpcore.train.progress import restore_progress
+from bpcore.train.runner import ProcessRunner
 from bpcore.train.setup import output_size
-from bpgui.worker import TrainingWorker
 
 #: Training settings a rebuilt Trainer takes over with the current weights and history.
 KEEP_WEIGHTS = ("optimizer", "l2", "epochs", "device", "momentum", "schedule")
+SYNC_TIMEOUT = 30.0  # seconds to wait for the runner to show a command's effect (a long mini-batch at most)
 
 
 def available_devices() -> list[str]:
@@ -33,22 +38,25 @@ def available_devices() -> list[str]:
 
 
 class TrainingController(QObject):
-    """Owns the Trainer and its TrainingWorker; the window calls these methods and draws the snapshots."""
+    """Owns the runner and the record Trainer; the window calls these methods and draws the snapshots."""
 
-    trainerChanged = Signal(object)  # a new Trainer (architecture, data or weights changed)
+    trainerChanged = Signal(object)  # a new record Trainer (architecture, data or weights changed)
     dirtyChanged = Signal(bool)  # unsaved changes appeared or were saved
 
-    def __init__(self, experiment: Experiment | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, experiment: Experiment | None = None, parent: QObject | None = None, *,
+                 in_process: bool = False) -> None:
         super().__init__(parent)
         self.experiment = experiment or Experiment()
         self.trainer: Trainer | None = None
-        self.worker: TrainingWorker | None = None
         self.session_path: str | None = None
+        self.runs = 0  # Play presses so far: a second divergence right after Play is a new event
         self._dirty = False
         exp = self.experiment
         if exp.training.device not in available_devices():
             exp = exp.replace(training={"device": "cpu"})
-        self._install(Trainer(exp))
+        trainer = Trainer(exp)  # errors before any process starts
+        self.runner = ProcessRunner(in_process=in_process)  # the child starts in the background
+        self._install(trainer)
 
     # ------------------------------------------------------------------------------------------ queries
     @property
@@ -56,33 +64,44 @@ class TrainingController(QObject):
         """True when there is training or a setting that is not saved in a session file."""
         return self._dirty
 
+    @property
+    def latest(self) -> Snapshot | None:
+        """The newest snapshot of the run (what the views draw)."""
+        return self.runner.latest
+
     def mode(self) -> str:
-        """What the user sees: ready, running, paused, finished or diverged."""
-        worker, trainer = self.worker, self.trainer
-        state = trainer.state
-        if worker.busy:
-            return "paused" if state is RunState.PAUSED else "running"
-        if worker.error is not None:
+        """What the user sees: ready, running, paused, finished, diverged, or failed (the training process
+        died: `runner.failure` says why; Play starts a fresh one)."""
+        r = self.runner
+        if r.failure is not None:
+            return "failed"
+        state = r.state
+        if state is RunState.RUNNING:
+            return "running"
+        if state is RunState.PAUSED or r.error is not None:
             return "paused"
         if state in (RunState.FINISHED, RunState.DIVERGED):
             return state.value
-        return "ready" if trainer.epoch == 0 else "paused"
+        snap = r.latest
+        return "ready" if snap is None or snap.epoch == 0 else "paused"
 
     @property
     def running(self) -> bool:
-        """True while a run is on the worker thread, paused or not."""
-        return self.worker.busy
+        """True while a run goes on, paused or not."""
+        return self.runner.failure is None and self.runner.state in (RunState.RUNNING, RunState.PAUSED)
 
     # ----------------------------------------------------------------------------------------- commands
     def play(self) -> None:
-        """Start training (or continue a paused run)."""
-        self.worker.start()
+        """Start training (or continue a paused run; a dead training process is replaced first)."""
+        self.runner.error = None
+        self.runs += 1
+        self.runner.play()
         self._set_dirty(True)
 
     def pause(self) -> None:
         """Hold the run; the weights stay as they are."""
-        if self.worker.busy:
-            self.worker.pause()
+        if self.running:
+            self.runner.pause()
 
     def toggle(self) -> None:
         """Play when not running, pause when running."""
@@ -92,15 +111,15 @@ class TrainingController(QObject):
             self.play()
 
     def step(self) -> None:
-        """Train one epoch (pausing a run first)."""
-        if self.mode() == "running":
-            self.pause()
-        self.worker.step()
+        """Train one epoch (a paused run's interrupted epoch is completed instead)."""
+        self.runner.error = None
+        self.runner.step()
         self._set_dirty(True)
 
     def stop(self) -> None:
-        """End the run and join the thread."""
-        self.worker.stop()
+        """End the run and wait until the snapshot shows it."""
+        self.runner.stop()
+        self.runner.wait(SYNC_TIMEOUT)
 
     def reset(self) -> None:
         """Re-initialise the weights (from the seed) on the same data; history starts over."""
@@ -108,9 +127,12 @@ class TrainingController(QObject):
         self._replace(lambda: Trainer(self.experiment, t.dataset, split=t.split))
 
     def shutdown(self) -> None:
-        """Stop training and join the worker thread (window closing)."""
-        if self.worker is not None:
-            self.worker.stop()
+        """End the training process (window closing): within a second, terminated if a mini-batch holds it."""
+        self.runner.close()
+
+    def watch(self, request) -> None:
+        """What the views need computed for each snapshot (bpcore.train.views.ViewRequest)."""
+        self.runner.watch(request)
 
     # -------------------------------------------------------------------------------------- live changes
     def set_lr(self, lr: float) -> None:
@@ -118,7 +140,7 @@ class TrainingController(QObject):
         when out of range (bpcore.config.validate: the rule files and flags get)."""
         lr = validate("training.lr", lr)
         exp = self.experiment.replace(training={"lr": lr})  # the whole experiment checked before any change
-        self.worker.set_lr(lr)
+        self.runner.set_lr(lr)
         self._record(exp)
 
     def set_batch_size(self, batch_size: int) -> None:
@@ -126,7 +148,7 @@ class TrainingController(QObject):
         changes, when out of range."""
         batch_size = validate("training.batch_size", batch_size)
         exp = self.experiment.replace(training={"batch_size": batch_size})
-        self.worker.set_batch_size(batch_size)
+        self.runner.set_batch_size(batch_size)
         self._record(exp)
 
     def set_training(self, **changes) -> None:
@@ -135,23 +157,15 @@ class TrainingController(QObject):
         if unknown:
             raise ValueError(f"set_training cannot change {', '.join(sorted(unknown))}")
         exp = self.experiment.replace(training=changes)
-        old = self.trainer
         was_running = self.mode() == "running"
-        self.worker.stop()  # the model is shared with the new Trainer: nothing may train it meanwhile
+        old = self.synced()  # the record at the newest weights and history (the run is paused for it)
+        model = old.model.to(exp.training.device) if "device" in changes else old.model
+        trainer = Trainer(exp, old.dataset, split=old.split, model=model)
         history, delta = old.history.views()
-        model = old.model
-        if "device" in changes:
-            model = model.to(exp.training.device)
-        try:
-            trainer = Trainer(exp, old.dataset, split=old.split, model=model)
-            restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
-        except Exception:
-            if "device" in changes:
-                old.model.to(old.device)
-            raise
+        restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
         self._install(trainer)
         if was_running:
-            self.worker.start()
+            self.play()
         self._set_dirty(True)
 
     # ------------------------------------------------------------------------------ changes that reset
@@ -213,48 +227,68 @@ class TrainingController(QObject):
     def save_session(self, path: str | os.PathLike[str]) -> None:
         """Write weights, experiment and history to a session file (a running run goes on afterwards)."""
         with self._held():
-            save_session(path, self.trainer)
+            save_session(path, self.synced())
         self.session_path = os.fspath(path)
         self._set_dirty(False)
 
     def export_model(self, path: str | os.PathLike[str]) -> None:
         """Write the network and its experiment as a model file."""
         with self._held():
-            save_model(path, self.trainer.model, self.trainer.experiment)
+            t = self.synced()
+            save_model(path, t.model, t.experiment)
+
+    def synced(self) -> Trainer:
+        """The record Trainer brought up to the newest snapshot: its weights, history, epoch and step (a running
+        run is paused first, so that the snapshot holds the weights exactly)."""
+        if self.mode() == "running":
+            self.runner.pause()
+        self.runner.wait(SYNC_TIMEOUT)
+        snap, t = self.runner.latest, self.trainer
+        if snap is None or snap.weights is None or (snap.epoch, snap.step) == (t.epoch, t.step_count):
+            return t
+        if [W.shape for W in snap.weights] != [tuple(W.shape) for W in t.net.weights]:
+            return t  # a snapshot of an older network, not yet replaced
+        trainer = Trainer(t.experiment, t.dataset, split=t.split, model=t.model)
+        with torch.no_grad():
+            for W, saved in zip(trainer.net.weights, snap.weights, strict=True):
+                W.copy_(torch.from_numpy(np.array(saved)))
+        restore_progress(trainer, snap.history, epoch=snap.epoch, step=snap.step, delta_history=snap.delta_history)
+        self.trainer = trainer
+        return trainer
 
     # ------------------------------------------------------------------------------------------ private
     def _replace(self, build) -> None:
-        """Build a new Trainer first (errors leave everything as it was), then stop the old one."""
+        """Build a new record Trainer first (errors leave everything as it was), then load it into the runner."""
         trainer = build()
         self._install(trainer)
         self._set_dirty(True)
 
     def _install(self, trainer: Trainer) -> None:
-        if self.worker is not None:
-            self.worker.stop()
+        """The runner drops its run and trains `trainer`'s experiment from its weights and record."""
         self.trainer = trainer
         self.experiment = trainer.experiment
-        self.worker = TrainingWorker(trainer)
-        self.worker.latest = trainer.snapshot(with_weights=True)
+        shown = trainer.snapshot(with_weights=True)
+        self.runner.load(trainer.experiment, trainer.dataset, weights=shown.weights,
+                         progress=shown if trainer.epoch else None)
+        self.runner.latest = shown  # drawn until the runner's first snapshot of it arrives
         self.trainerChanged.emit(trainer)
 
     def _record(self, exp: Experiment) -> None:
-        # the running Trainer already has the value through its command; its experiment record follows
-        # so a saved session holds the settings in use (Trainer reads only epoch-level keys from it)
+        # the running Trainer already has the value through its command; the record follows so a saved
+        # session holds the settings in use
         self.experiment = exp
         self.trainer.experiment = exp
         self._set_dirty(True)
 
     @contextlib.contextmanager
     def _held(self):
-        """Stop the run while the weights are written; a running run starts again afterwards."""
+        """Pause the run while the weights are written; a running run goes on afterwards."""
         resume = self.mode() == "running"
-        self.worker.stop()
         try:
             yield
         finally:
             if resume:
-                self.worker.start()
+                self.runner.resume()
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty != self._dirty:

@@ -31,12 +31,13 @@ class MainWindow(QMainWindow):
     """The desktop trainer. `settings` None: remember nothing (automation, tests)."""
 
     def __init__(self, experiment: Experiment | None = None, *, settings: QSettings | None = None,
-                 ask_on_close: bool = True, parent: QWidget | None = None) -> None:
+                 ask_on_close: bool = True, in_process: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAccessibleName("Backprop Lab main window")
         self.settings = settings
         self.ask_on_close = ask_on_close
+        self.in_process = in_process  # train on a thread of this process instead of a child process
         self.controller = self._make_controller(experiment)
         self.views = build_views(self)
         self.toolbar = TrainingToolbar(available_devices(), self)
@@ -58,11 +59,11 @@ class MainWindow(QMainWindow):
         if exp is None and self.settings is not None:
             exp = load_last_experiment(self.settings)
         try:
-            return TrainingController(exp, self)
+            return TrainingController(exp, self, in_process=self.in_process)
         except dialogs.USER_ERRORS:
             if experiment is not None:
                 raise  # an experiment asked for explicitly must work (automation reports the error)
-            return TrainingController(None, self)  # remembered settings that no longer load: defaults
+            return TrainingController(None, self, in_process=self.in_process)  # remembered settings failed
 
     def _build_view_menu(self) -> None:
         menu = self.menuBar().addMenu("&View")
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
         ctl.trainerChanged.connect(lambda _t: self._sync_controls())
         ctl.dirtyChanged.connect(lambda _d: self._update_title())
         v.scatter.sampleClicked.connect(self.inspect_sample)
-        ctl.trainerChanged.connect(lambda _t: self._feed_inspector())
+        ctl.trainerChanged.connect(self._feed_inspector)
         if v.data_panel is not None:
             v.data_panel.datasetChanged.connect(self.set_data)
         if v.architecture_editor is not None:
@@ -98,15 +99,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------ user actions
     def inspect_sample(self, index: int) -> None:
         """Show backpropagation for one sample (a click in the data plot): pause, copy W, open the inspector."""
-        if self.controller.running:
-            self.controller.pause()
-        self._feed_inspector()
+        self._feed_inspector(self.controller.synced())  # pauses a running run: the weights it holds
         self.views.inspector.select_sample(index)
         self.views.docks["inspector"].show()
         self.views.docks["inspector"].raise_()
 
-    def _feed_inspector(self) -> None:
-        t = self.controller.trainer
+    def _feed_inspector(self, t) -> None:
         X, targets = t.rows()
         self.views.inspector.set_source(t.net.weights, t.net.activations, t.output, X, targets, t.base_lr,
                                         t.dataset.class_names)
@@ -174,7 +172,8 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------------------------------- private
     def _confirm_discard(self, what: str) -> bool:
         """True when it is fine to drop the current training (saved, discarded, or nothing to lose)."""
-        if not self.controller.dirty or self.controller.trainer.epoch == 0:
+        snap = self.controller.latest
+        if not self.controller.dirty or snap is None or snap.epoch == 0:
             return True
         answer = dialogs.ask_save_changes(self, what)
         if answer == "save":
@@ -209,15 +208,19 @@ class MainWindow(QMainWindow):
 
     def _on_mode(self, mode: str) -> None:
         self.toolbar.set_running(mode == "running")
-        trainer, worker = self.controller.trainer, self.controller.worker
-        if worker.error is not None:
-            self.views.banner.show_message(f"Training stopped by an error: {worker.error}")
-        elif mode == "diverged":
+        runner = self.controller.runner
+        reason = runner.latest.reason if runner.latest is not None else ""
+        if mode == "failed":
             self.views.banner.show_message(
-                f"Training paused: {trainer.reason}. Lower μ (or Reset) and press Play to go on.")
-            self.statusBar().showMessage(trainer.reason, 15000)
+                f"Training stopped: {runner.failure}. The last weights stay on screen; press Play to go on "
+                "in a fresh training process.")
+        elif runner.error is not None:
+            self.views.banner.show_message(f"Training stopped by an error: {runner.error}")
+        elif mode == "diverged":
+            self.views.banner.show_message(f"Training paused: {reason}. Lower μ (or Reset) and press Play to go on.")
+            self.statusBar().showMessage(reason, 15000)
         elif mode == "finished":
-            self.statusBar().showMessage(f"Training finished: {trainer.reason}", 15000)
+            self.statusBar().showMessage(f"Training finished: {reason}", 15000)
 
     def _plots(self) -> dict[str, tuple]:
         v = self.views

@@ -1,12 +1,16 @@
-"""The GUI's drawing clock: a ~25 Hz QTimer pulls the worker's latest Snapshot and updates the views in place.
+"""The GUI's drawing clock: a QTimer at the display's pace pulls the runner's latest Snapshot and updates the views.
 
-Training never waits for drawing: the timer only reads ``worker.latest``. Cheap views (curves, criteria,
+Training never waits for drawing: the timer only reads ``controller.latest``. Cheap views (curves, criteria,
 status) follow every new snapshot; views that cost more (heatmaps, the network, the decision field, the
-confusion matrix) draw only while visible and at most at a rate that keeps their share of the GUI
-thread small, measured from their own last drawing time. While a run goes on, FramePacer spaces whole
-frames so the GUI thread's CPU share stays under GUI_BUDGET: the trainer shares the GIL with this
-thread, so every millisecond spent drawing is a millisecond less training. The decision field and the neuron thumbnails
-come from bpcore.inspect.field on the snapshot's weights: the engine computes, the views draw.
+confusion matrix) draw only while visible, each skipping frames when its data did not change, and at most at
+a rate that keeps its share of the GUI thread bounded, measured from its own last drawing time. The decision
+field, the neuron thumbnails, the predicted classes and the confusion matrix arrive in the snapshot
+(bpcore.train.views, computed by the training process on the snapshot's own weights): the engine computes,
+the views draw, and this module runs no torch.
+
+With training in its own process (the default) the window has its core to itself and draws at the display's
+pace. With the thread fallback the trainer shares the GIL with this thread, so FramePacer spaces whole frames
+to keep the GUI thread's CPU share under GUI_BUDGET: every millisecond drawing is a millisecond less training.
 """
 
 from __future__ import annotations
@@ -16,18 +20,17 @@ from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from bpcore import backprop as bp
-from bpcore.inspect import Field, field
 from bpcore.train import Snapshot, Trainer
+from bpcore.train.views import ViewRequest
 from bpgui.controller import TrainingController
 from bpgui.docks import Views
 from bpgui.geometry import Layout, layout_for
 from bpgui.status import StatusLine
 
-FRAME_MS = 40  # 25 frames per second
+FRAME_MS = 16  # the timer's pace: up to 60 frames per second, a view drawing only when its data changed
+THREAD_FRAME_MS = 40  # with the thread fallback: 25 frames per second at most
 PROJECTED_POINTS = 600  # samples whose predicted class the projected (PCA) view shows
 FIELD_RESOLUTION = 100  # decision field: FIELD_RESOLUTION² points of the input plane
 THUMB_STRIDE = 2  # neuron thumbnails use every 2nd field point per axis (50 × 50)
@@ -35,8 +38,10 @@ THUMB_STRIDE = 2  # neuron thumbnails use every 2nd field point per axis (50 × 
 # after cost / share seconds, share = _VIEW_SHARE × the pacer's budget (small nets: a view taking 2 ms
 # may draw every 50 ms, one taking 10 ms every 250 ms; big nets allow five times more).
 _VIEW_SHARE = 0.4
-_MIN_INTERVAL = {"decision": 0.1, "thumbnails": 0.25, "confusion": 0.5}  # seconds; others may draw every frame
+# thread fallback: seconds between draws of views the GUI thread would otherwise compute often
+_MIN_INTERVAL = {"decision": 0.1, "thumbnails": 0.25, "confusion": 0.5}
 GUI_BUDGET = (0.08, 0.6)  # share of a CPU the GUI thread may use while a run goes on: GIL-bound trainer, other
+PROCESS_BUDGET = (0.9, 0.9)  # training in its own process: the GUI thread may use nearly its whole core
 PYTHON_PER_STEP_S = 250e-6  # GIL-held time of one step beside a drawing GUI (tiny nets: the whole step)
 TICK_WORK_S = 0.004  # heavy views drawn in one tick while training stop once this much time is used
 _FIRST = ("weights",)  # drawn first whenever due (its own spacing, cost / share, leaves room for the rest)
@@ -88,10 +93,6 @@ def _unit(a: np.ndarray) -> np.ndarray:
     return a / max(1.0, -lo, hi)
 
 
-def _tensors(weights: tuple[np.ndarray, ...]) -> list[torch.Tensor]:
-    return [torch.tensor(w) for w in weights]  # copies of the read-only snapshot arrays
-
-
 class ViewRefresher(QObject):
     """Pulls snapshots on a timer and draws them; counts what it drew (for tests and benchmarks)."""
 
@@ -103,18 +104,18 @@ class ViewRefresher(QObject):
         self.controller, self.views, self.status = controller, views, status
         self._on_mode = on_mode
         self.counts: Counter[str] = Counter()  # draws per view since the start
+        self._threaded = controller.runner.in_process
+        self._frame_ms = THREAD_FRAME_MS if self._threaded else FRAME_MS
         self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
+        self._timer.setInterval(self._frame_ms)
         self._timer.timeout.connect(self.tick)
         self._snap: Snapshot | None = None
         self._drawn: dict[str, Snapshot | None] = {}
         self._next: dict[str, float] = {}
-        self._field: tuple[Snapshot | None, Field | None] = (None, None)
         self._layout: Layout | None = None
-        self._inputs: torch.Tensor | None = None
         self._shown_rows = np.zeros(0, dtype=int)
         self._mode: tuple[str, int] | None = None  # (mode, runs) last told to on_mode
-        self.pacer = FramePacer()
+        self.pacer = FramePacer(GUI_BUDGET if self._threaded else PROCESS_BUDGET, min_gap=self._frame_ms / 1000)
         self._last_frame = 0.0
         # whether each dock is on screen (not a background tab, not closed), from its visibilityChanged
         self._shown = {key: dock.isVisible() for key, dock in views.docks.items()}
@@ -143,11 +144,9 @@ class ViewRefresher(QObject):
         """Set up the views for a new Trainer: data points, architecture, axes; forget what was drawn."""
         v = self.views
         self._layout = lay = layout_for(trainer)
-        # the projected view predicts on (at most) PROJECTED_POINTS evenly spread samples: a forward pass
-        # over every sample of a large set would cost a long frame each time
-        self._shown_rows = np.unique(np.linspace(0, len(lay.xy) - 1, min(len(lay.xy), PROJECTED_POINTS)).astype(int))
-        self._inputs = torch.as_tensor(lay.inputs[self._shown_rows], dtype=torch.float32)
-        self._snap, self._drawn, self._next, self._field = None, {}, {}, (None, None)
+        self._shown_rows = self._rows_shown(lay)
+        self.controller.watch(self._request(trainer, lay))
+        self._snap, self._drawn, self._next = None, {}, {}
         self._cost: dict[str, float] = {}  # smoothed drawing time per heavy view
         classification = trainer.task == "classification"
         v.scatter.set_data(lay.xy, lay.labels if classification else lay.values, lay.class_names,
@@ -169,17 +168,18 @@ class ViewRefresher(QObject):
     def tick(self, force: bool = False) -> None:
         """Draw the latest snapshot where needed and refresh the status line."""
         ctl = self.controller
-        snap = ctl.worker.latest
+        snap = ctl.latest
         if snap is None:
             return
         mode = ctl.mode()
         self.pacer.update(training=mode == "running", steps_per_second=snap.steps_per_second)
         # fewer wake-ups while frames are spaced out: each one costs the trainer a GIL hand-over
-        interval = FRAME_MS if self.pacer.gap <= FRAME_MS / 1000 else int(min(self.pacer.gap, 0.25) * 1000)
+        frame = self._frame_ms
+        interval = frame if self.pacer.gap <= frame / 1000 else int(min(self.pacer.gap, 0.25) * 1000)
         if interval != self._timer.interval():
             self._timer.setInterval(interval)
         # a new run counts as a change even in the same mode: a second divergence shows its banner again
-        key = (mode, ctl.trainer.runs)
+        key = (mode, ctl.runs)
         changed = key != self._mode
         if changed:
             self._mode = key
@@ -211,9 +211,7 @@ class ViewRefresher(QObject):
             self._cost[name] = cost
             self._drawn[name] = snap
             spacing = min(1.0, cost / (_VIEW_SHARE * self.pacer.budget))
-            least = _MIN_INTERVAL.get(name, 0.0)
-            if name == "decision" and self._layout.kind == "projected":
-                least = 0.5  # a forward pass over hundreds of samples of a big net, points recoloured
+            least = _MIN_INTERVAL.get(name, 0.0) if self._threaded else 0.0
             self._next[name] = t0 + max(least, spacing)
             self.counts[name] += 1
         self.status.show(snap, mode, str(ctl.trainer.device))
@@ -255,9 +253,10 @@ class ViewRefresher(QObject):
     def _draw_decision(self, snap: Snapshot) -> None:
         lay, v = self._layout, self.views.decision
         if lay.kind == "projected":
-            if lay.labels is not None and snap.weights is not None:
+            predicted = None if snap.views is None else snap.views.predicted
+            if lay.labels is not None and predicted is not None and len(predicted) == len(self._shown_rows):
                 rows = self._shown_rows
-                v.set_points(lay.xy[rows], self._predicted_classes(snap), lay.held_out[rows])
+                v.set_points(lay.xy[rows], predicted, lay.held_out[rows])
             return
         f = self._field_of(snap)
         if f is None:
@@ -290,41 +289,41 @@ class ViewRefresher(QObject):
             inputs.append(np.broadcast_to((2 * (ys - ys[0]) / max(ys[-1] - ys[0], 1e-12) - 1)[:, None],
                                           (len(ys), len(xs))))
         thumbs = [np.stack(inputs)]
-        thumbs += [_unit(h[:, ::s, ::s]) for h in f.hidden]
+        thumbs += [_unit(h) for h in f.hidden]  # the engine sent them at every THUMB_STRIDE-th point
         thumbs.append(_unit(np.moveaxis(f.output, 2, 0)[:, ::s, ::s]))
         v.set_thumbnails(thumbs)
 
     def _draw_confusion(self, snap: Snapshot) -> None:
         trainer = self.controller.trainer
-        if trainer.task != "classification":
-            return
-        part = next((p for p in ("test", "val", "train") if len(trainer.parts[p])), "train")
-        self.views.confusion.set_matrix(trainer.confusion(part), trainer.dataset.class_names)
+        matrix = None if snap.views is None else snap.views.confusion
+        if trainer.task == "classification" and matrix is not None:
+            self.views.confusion.set_matrix(matrix, trainer.dataset.class_names)
 
-    # ---------------------------------------------------------------------------------- engine helpers
-    def _field_of(self, snap: Snapshot) -> Field | None:
-        """bpcore.inspect.field on the snapshot's weights, computed once per snapshot."""
-        cached_snap, cached = self._field
-        if cached_snap is snap:
-            return cached
-        if snap.weights is None:
-            return None
-        trainer, lay = self.controller.trainer, self._layout
+    # ---------------------------------------------------------------------------------- engine requests
+    @staticmethod
+    def _request(trainer: Trainer, lay: Layout) -> ViewRequest:
+        """What the engine computes for each snapshot: the field over the plotted plane (or line), the predicted
+        class of the shown samples in the projected view, the confusion matrix of the first non-empty part of
+        test, validation and training."""
+        classification = trainer.task == "classification"
+        part = next((p for p in ("test", "val", "train") if len(trainer.parts[p])), "train")
+        if lay.kind == "projected":
+            rows = lay.inputs[ViewRefresher._rows_shown(lay)] if classification else None
+            return ViewRequest(rows=rows, confusion=part if classification else None)
         extent = lay.extent if lay.kind == "plane" else (lay.extent[0], lay.extent[1], 0.0, 0.0)
         resolution = FIELD_RESOLUTION if lay.kind == "plane" else 2 * FIELD_RESOLUTION
-        f = field(_tensors(snap.weights), trainer.model.activations, trainer.output, extent, resolution)
-        self._field = (snap, f)
-        return f
+        return ViewRequest(extent=extent, resolution=resolution, hidden_stride=THUMB_STRIDE,
+                           confusion=part if classification else None)
 
-    def _predicted_classes(self, snap: Snapshot) -> np.ndarray:
-        """Class the snapshot's network predicts for every sample (bpcore.backprop's forward pass)."""
-        trainer = self.controller.trainer
-        with torch.no_grad():
-            _, _, z = bp.forward_pass(self._inputs, _tensors(snap.weights), trainer.model.activations)
-            o = bp.output(trainer.output, z)
-        if o.shape[1] == 1:  # sigmoid: P(class 1)
-            return (o[:, 0] >= 0.5).long().numpy()
-        return o.argmax(dim=1).numpy()
+    @staticmethod
+    def _rows_shown(lay: Layout) -> np.ndarray:
+        """The projected view predicts on (at most) PROJECTED_POINTS evenly spread samples."""
+        return np.unique(np.linspace(0, len(lay.xy) - 1, min(len(lay.xy), PROJECTED_POINTS)).astype(int))
+
+    @staticmethod
+    def _field_of(snap: Snapshot):
+        """The decision field the engine computed on the snapshot's weights (None before the first)."""
+        return None if snap.views is None else snap.views.field
 
     @staticmethod
     def _decision_title(trainer: Trainer, lay: Layout) -> str:

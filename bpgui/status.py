@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStatusBar, QToolButt
 from bpcore.train import Snapshot
 
 _FIELDS = (  # key, accessible name, tooltip, widest text expected (fixed widths: no relayout per frame)
-    ("mode", "run state", "ready, running, paused, finished or diverged", "finished"),
+    ("mode", "run state", "ready, running, paused, finished, diverged or failed", "finished"),
     ("epoch", "epoch", "Epochs trained (passes over the training set)", "epoch 0000000"),
     ("step", "step", "Mini-batch updates W ← W − μ h δᵀ (eq. 10) so far", "step 000,000,000"),
     ("loss", "loss", "Loss J (eq. 1) on the training and the test set, after the last epoch",

@@ -79,7 +79,7 @@ class ProcessRunner:
         self._watch: tuple | None = None  # the last watch command, likewise
         self._sent = 0  # sequence number of the last command sent
         self._acked = 0  # sequence number of the last command the newest snapshot reflects
-        self._expected: RunState | None = None  # the state the commands not yet reflected lead to
+        self._expected: tuple[int, RunState] | None = None  # (seq, state) of the last state-changing command
         self._link: _Link | None = None
         self._start_child()
 
@@ -100,9 +100,9 @@ class ProcessRunner:
     def state(self) -> RunState:
         """The run's state: the newest snapshot's, or, while commands sent are not yet reflected in a snapshot,
         the state they lead to (play → RUNNING, pause → PAUSED, …), so the window answers a click at once."""
-        snap = self.latest
-        if self._acked < self._sent and self._expected is not None:
-            return self._expected
+        snap, expected = self.latest, self._expected
+        if expected is not None and self._acked < expected[0]:
+            return expected[1]
         return RunState.IDLE if snap is None else RunState(snap.state)
 
     @property
@@ -212,7 +212,7 @@ class ProcessRunner:
         with self._lock:
             self._sent += 1
             if expected is not None:
-                self._expected = expected
+                self._expected = (self._sent, expected)
             link.messages.put((self._sent, *message))
 
     def _received(self, snap, acked: int) -> None:
@@ -324,6 +324,7 @@ class _Job:
         self.kept: list[str] = []
         self.done = False  # started: the kept commands were applied
         self.acknowledged = False
+        self.end_seq = 0  # a stop that came while the job ran: acknowledged when it ends
 
 
 class _Child:
@@ -340,26 +341,41 @@ class _Child:
         self.fixed_threads = fixed_threads
         self.trainer = None
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self.send_lock = threading.Lock()
+        self.send_lock = threading.Lock()  # guards credit, pending, last and request
+        self.wake = threading.Condition(self.send_lock)  # the sender thread waits on it
+        self.write_lock = threading.Lock()  # one writer on the pipe at a time
         self.credit = True  # the parent has taken the last snapshot
         self.pending = None  # the newest snapshot not yet sent
         self.last = None  # the newest snapshot published
+        self.closing = False
         self.lock = threading.Lock()  # guards queued and acked
         self.queued: collections.deque[_Job] = collections.deque()  # jobs not yet started, oldest first
         self.acked = 0  # the last command whose effect the next snapshot shows
+        self.current: _Job | None = None  # the job on the main thread (under lock)
         self.request = None  # the window's ViewRequest (under send_lock)
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
+        threading.Thread(target=self.send_loop, name="bpcore-runner-send", daemon=True).start()
         while (job := self.jobs.get()) is not None:
+            with self.lock:
+                self.current = job
             try:
                 getattr(self, "_job_" + job.name)(job, *job.args)
             except Exception as e:  # any error of a command goes to the parent, typed by name
                 self.send_error(job.name, e)
             finally:  # a job that failed before its start still acknowledges its commands
                 self.started(job, None)
+                with self.lock:
+                    self.current = None
+                    job.seq = max(job.seq, job.end_seq)
+                    job.acknowledged = False
                 self.acknowledge(job)
-        self.conn.close()
+        with self.wake:
+            self.closing = True
+            self.wake.notify_all()
+        with self.write_lock:
+            self.conn.close()
 
     # ------------------------------------------------------------------------------------- reader thread
     def read(self) -> None:
@@ -374,8 +390,21 @@ class _Child:
             except Exception as e:
                 self.send_error(name, e)
             finally:
-                if seq:
+                if seq and not self.at_end(name, seq):
                     self.handled(seq)
+
+    def at_end(self, name: str, seq: int) -> bool:
+        """A stop of the run on the main thread is acknowledged when that run has ended and published its last
+        snapshot, not before: True when `seq` was handed to that job. (A stop kept for a queued job, and a load,
+        are acknowledged by their own jobs.)"""
+        if name != "stop":
+            return False
+        with self.lock:
+            job = self.current
+            if job is None or job.name not in ("play", "step") or self.queued:
+                return False
+            job.end_seq = seq
+            return True
 
     def handled(self, seq: int) -> None:
         """Command `seq` took effect, or takes effect with the newest queued job; the parent hears of it with
@@ -397,10 +426,9 @@ class _Child:
             with self.send_lock:
                 self.request = args[0]
         elif name == "ack":
-            with self.send_lock:
+            with self.wake:
                 self.credit = True
-                if self.pending is not None:
-                    self._send_snapshot(self.pending)
+                self.wake.notify_all()
         elif name == "close":
             if t is not None:
                 t.stop()
@@ -460,7 +488,7 @@ class _Child:
             for name in job.kept if t is not None else ():
                 getattr(t, name)()
         finally:
-            if acknowledge:
+            if acknowledge and "stop" not in job.kept:  # a kept stop: acknowledged when the run has ended
                 self.acknowledge(job)
 
     def acknowledge(self, job: _Job) -> None:
@@ -538,26 +566,33 @@ class _Child:
             self.publish(last)
 
     def publish(self, snap) -> None:
-        """Send the snapshot if the parent took the last one, else keep it as the newest pending one."""
-        with self.send_lock:
+        """Hand the snapshot to the sender thread, replacing one it has not sent yet: the training thread never
+        waits for the views, the pickling or the pipe."""
+        with self.wake:
             t = self.trainer
             if t is not None and {snap.state, t.state} == _HELD_OR_NOT:  # paused while the snapshot was taken
                 snap = dataclasses.replace(snap, state=t.state)
-            self.last = snap
-            if self.credit:
-                self._send_snapshot(snap)
-            else:
-                self.pending = snap
+            self.last = self.pending = snap
+            self.wake.notify_all()
 
-    def _send_snapshot(self, snap) -> None:  # under send_lock
-        self.credit, self.pending = False, None
-        with self.lock:
-            acked = self.acked
-        self._send(("snapshot", self.with_views(snap), acked))
+    def send_loop(self) -> None:
+        """The sender thread: the newest snapshot, with the window's views computed on its weights, each time the
+        parent has taken the previous one (one credit: never a queue)."""
+        while True:
+            with self.wake:
+                while not self.closing and (not self.credit or self.pending is None):
+                    self.wake.wait()
+                if self.closing:
+                    return
+                snap, self.pending, self.credit = self.pending, None, False
+                with self.lock:
+                    acked = self.acked
+            self._send(("snapshot", self.with_views(snap), acked))
 
     def with_views(self, snap):
         """The snapshot with the window's request computed on its own weights (bpcore.train.views)."""
-        t, request = self.trainer, self.request
+        with self.send_lock:
+            t, request = self.trainer, self.request
         if request is None or t is None or snap.weights is None or len(snap.weights) != t.net.n_layers:
             return snap
         from bpcore.train import views
@@ -567,11 +602,11 @@ class _Child:
         return dataclasses.replace(snap, views=data)
 
     def send_error(self, command: str, e: BaseException) -> None:
-        with self.send_lock:
-            self._send(("error", RunnerError(type(e).__name__, str(e), command), 0))
+        self._send(("error", RunnerError(type(e).__name__, str(e), command), 0))
 
     def _send(self, message: Any) -> None:
-        try:
-            self.conn.send(message)
-        except (BrokenPipeError, EOFError, OSError):
-            pass  # the parent is gone; the reader sees EOF and ends the child
+        with self.write_lock:
+            try:
+                self.conn.send(message)
+            except (BrokenPipeError, EOFError, OSError):
+                pass  # the parent is gone; the reader sees EOF and ends the child

@@ -25,6 +25,7 @@ class ViewRequest:
 
     extent: tuple[float, float, float, float] | None = None  # field grid (x0, x1, y0, y1); y0 = y1 for a line
     resolution: int = 100  # field points per axis
+    hidden_stride: int = 2  # the hidden neurons' fields (the network view's thumbnails) at every n-th point
     rows: np.ndarray | None = None  # (n, D) standardised inputs whose predicted class the window shows
     confusion: str | None = None  # "train", "val" or "test": the part of the confusion matrix
 
@@ -33,7 +34,7 @@ class ViewRequest:
 class ViewData:
     """The request's answer for one snapshot (None where not asked for)."""
 
-    field: Field | None = None
+    field: Field | None = None  # float32; hidden at every hidden_stride-th point of xs and ys
     predicted: np.ndarray | None = None  # (n,) class of each requested row
     confusion: np.ndarray | None = None  # (K, K) counts, row = true class, column = predicted
 
@@ -46,6 +47,9 @@ def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Se
     f = None
     if request.extent is not None:
         f = field(Ws, activations, output, request.extent, request.resolution)
+        s = request.hidden_stride  # a fraction of the bytes to send: the thumbnails are small
+        f = Field(f.xs, f.ys, f.output.astype(np.float32),
+                  [np.ascontiguousarray(h[:, ::s, ::s], dtype=np.float32) for h in f.hidden])
     predicted = None
     if request.rows is not None and len(request.rows):
         with torch.no_grad():

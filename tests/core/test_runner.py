@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -156,13 +157,22 @@ class _Pipe:
 
 def test_snapshots_are_replaced_never_queued():
     child = _Child(_Pipe(), fixed_threads=True)
-    for k in range(5):
+    threading.Thread(target=child.send_loop, daemon=True).start()
+    child.publish(0)
+    wait_for(lambda: child.conn.sent == [("snapshot", 0, 0)], what="the first snapshot")
+    for k in range(1, 6):  # the parent has not taken snapshot 0: nothing more is sent, the newest is kept
         child.publish(k)
-    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == 4  # one in flight, only the newest kept
+    time.sleep(0.1)
+    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == 5
     child.command("ack", [])
-    assert child.conn.sent[-1] == ("snapshot", 4, 0) and child.pending is None
+    wait_for(lambda: len(child.conn.sent) == 2, what="the newest snapshot")
+    assert child.conn.sent[-1] == ("snapshot", 5, 0) and child.pending is None
     child.command("ack", [])
+    time.sleep(0.1)
     assert len(child.conn.sent) == 2  # nothing new: nothing sent
+    with child.wake:
+        child.closing = True
+        child.wake.notify_all()
 
 
 @pytest.mark.parametrize("exitcode,words", [(-9, "SIGKILL (out of memory?)"), (-11, "SIGSEGV"), (1, "code 1"),

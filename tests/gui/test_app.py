@@ -1,5 +1,7 @@
-"""The desktop trainer end to end (bpgui.main_window): real widgets, a real worker thread, offscreen.
+"""The desktop trainer end to end (bpgui.main_window): real widgets, a real runner, offscreen.
 
+Most tests train through the runner's thread fallback (the same child code, pipe and protocol as the training
+process, started in milliseconds); the tests marked PROCESS run the default: a training process of its own.
 Every test uses a temporary QSettings folder, so the user's settings are never read or written.
 """
 
@@ -53,10 +55,14 @@ def dialogs(monkeypatch):
     return record
 
 
-def make_window(qtbot, experiment: Experiment | None = None, epochs: int | None = None) -> MainWindow:
+PROCESS = pytest.mark.parametrize("in_process", [True, False], ids=["thread", "process"])
+
+
+def make_window(qtbot, experiment: Experiment | None = None, epochs: int | None = None,
+                in_process: bool = True) -> MainWindow:
     if epochs is not None:
         experiment = (experiment or Experiment()).replace(training={"epochs": epochs})
-    window = MainWindow(experiment, settings=open_settings())
+    window = MainWindow(experiment, settings=open_settings(), in_process=in_process)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -64,7 +70,7 @@ def make_window(qtbot, experiment: Experiment | None = None, epochs: int | None 
 
 
 def epoch_of(window: MainWindow) -> int:
-    return window.controller.worker.latest.epoch
+    return window.controller.latest.epoch
 
 
 def stop(window: MainWindow) -> None:
@@ -72,7 +78,7 @@ def stop(window: MainWindow) -> None:
 
 
 def trainer_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "bpgui-trainer"]
+    return [t for t in threading.enumerate() if t.name == "bpcore-runner"]
 
 
 # ------------------------------------------------------------------------------------------------ tests
@@ -97,8 +103,9 @@ def test_opens_ready_to_train_and_every_control_is_described(qtbot, dialogs):
     qtbot.waitUntil(lambda: window.views.decision.field_rgb() is not None, timeout=TIMEOUT_MS)
 
 
-def test_train_through_the_editor_pause_resume_and_step(qtbot, dialogs):
-    window = make_window(qtbot, epochs=1_000_000)
+@PROCESS
+def test_train_through_the_editor_pause_resume_and_step(qtbot, dialogs, in_process):
+    window = make_window(qtbot, epochs=1_000_000, in_process=in_process)
     ctl, editor = window.controller, window.views.architecture_editor
     # a 2-layer network built through the architecture editor's own widgets
     neurons1, act1 = editor.layer_widgets(0)
@@ -114,28 +121,27 @@ def test_train_through_the_editor_pause_resume_and_step(qtbot, dialogs):
     qtbot.waitUntil(lambda: epoch_of(window) >= 5, timeout=TIMEOUT_MS)
     assert ctl.mode() == "running" and window.toolbar.play_action.text() == "Pause"
     window.toolbar.play_action.trigger()  # pause
-    qtbot.waitUntil(lambda: ctl.trainer.state is RunState.PAUSED, timeout=TIMEOUT_MS)
-    qtbot.wait(100)
-    paused_at = ctl.trainer.step_count
-    qtbot.wait(150)
-    assert ctl.trainer.step_count == paused_at and ctl.mode() == "paused"
+    assert ctl.mode() == "paused"  # at once: the runner answers a command before the training process does
+    assert ctl.runner.wait()  # the snapshot of the weights the pause holds
+    paused_at = ctl.latest.step
+    qtbot.wait(250)
+    assert ctl.latest.step == paused_at and ctl.mode() == "paused"
     qtbot.waitUntil(lambda: window.toolbar.play_action.text() == "Play", timeout=TIMEOUT_MS)
 
     window.toolbar.play_action.trigger()  # resume
-    qtbot.waitUntil(lambda: ctl.trainer.step_count > paused_at + 50, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: ctl.latest.step > paused_at + 50, timeout=TIMEOUT_MS)
     ctl.pause()
-    qtbot.waitUntil(lambda: ctl.mode() == "paused", timeout=TIMEOUT_MS)
+    assert ctl.runner.wait() and ctl.mode() == "paused"
 
     window.toolbar.step_action.trigger()  # completes the paused epoch: exactly one epoch more
-    qtbot.waitUntil(lambda: not ctl.running, timeout=TIMEOUT_MS)
-    e = ctl.trainer.epoch
+    assert ctl.runner.wait() and not ctl.running
+    e = epoch_of(window)
     window.toolbar.step_action.trigger()
-    qtbot.waitUntil(lambda: not ctl.running and epoch_of(window) == e + 1, timeout=TIMEOUT_MS)
-    assert ctl.trainer.epoch == e + 1 and ctl.mode() == "paused"
+    assert ctl.runner.wait() and epoch_of(window) == e + 1 and ctl.mode() == "paused"
 
     window.refresher.draw_now()
     assert window.refresher.counts["frames"] >= 2
-    assert ctl.trainer.evaluate("train")["loss"] < first_loss
+    assert ctl.synced().epoch == e + 1 and ctl.trainer.evaluate("train")["loss"] < first_loss
     assert "epoch" in window.status.text() and "cpu" in window.status.text()
     assert len(window.views.loss.curves()["train_loss"].getData()[0]) >= 5
 
@@ -148,10 +154,13 @@ def test_mu_and_batch_size_change_while_running(qtbot, dialogs):
     thread = trainer_threads()
     window.toolbar.lr.setValue(0.05)
     window.toolbar.batch.setValue(16)
-    qtbot.waitUntil(lambda: ctl.trainer.base_lr == 0.05 and ctl.trainer.batch_size == 16, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: ctl.latest.lr == 0.05 and ctl.latest.history["lr"][-1] == 0.05, timeout=TIMEOUT_MS)
     assert ctl.mode() == "running" and trainer_threads() == thread  # the same run goes on
     assert ctl.experiment.training.lr == 0.05 and ctl.trainer.experiment.training.batch_size == 16
-    qtbot.waitUntil(lambda: window.controller.worker.latest.lr == 0.05, timeout=TIMEOUT_MS)
+    first = ctl.latest  # snapshots are taken at the end of an epoch
+    qtbot.waitUntil(lambda: epoch_of(window) > first.epoch + 1, timeout=TIMEOUT_MS)
+    last = ctl.latest  # 280 training rows (70 % of 400) in mini-batches of 16: 18 steps an epoch
+    assert (last.step - first.step) == 18 * (last.epoch - first.epoch)
     stop(window)
 
 
@@ -169,7 +178,7 @@ def test_changing_architecture_while_running_asks(qtbot, dialogs):
     dialogs["answers"].append(QMessageBox.StandardButton.Yes)
     editor.layer_widgets(0)[0].setValue(12)
     assert ctl.trainer is not trainer and ctl.trainer.model.sizes == (2, 12, 8, 2)
-    assert not ctl.running and ctl.trainer.epoch == 0 and not trainer_threads()
+    assert ctl.runner.wait() and not ctl.running and epoch_of(window) == 0
 
 
 def test_optimizer_and_epoch_limit_keep_weights_and_history(qtbot, dialogs):
@@ -177,16 +186,18 @@ def test_optimizer_and_epoch_limit_keep_weights_and_history(qtbot, dialogs):
     ctl = window.controller
     window.toolbar.play_action.trigger()
     qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
-    weights = [w.detach().clone() for w in ctl.trainer.model.weights]
+    weights = [w.detach().clone() for w in ctl.synced().model.weights]
     window.toolbar.epochs.setValue(30)
     window.toolbar.optimizer.setCurrentIndex(window.toolbar.optimizer.findData("momentum"))
     t = ctl.trainer
     assert t.experiment.training.epochs == 30 and t.experiment.training.optimizer == "momentum"
     assert t.epoch == 20 and t.history.n == 20
     assert all(torch.equal(a, b) for a, b in zip(weights, t.model.weights, strict=True))
+    assert ctl.runner.wait() and all(np.array_equal(a.numpy(), b) for a, b in zip(weights, ctl.latest.weights,
+                                                                                  strict=True))  # copies
     window.toolbar.play_action.trigger()
     qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
-    assert ctl.trainer.epoch == 30 and len(window.controller.worker.latest.history["epoch"]) == 30
+    assert epoch_of(window) == 30 and len(ctl.latest.history["epoch"]) == 30
 
 
 def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
@@ -210,16 +221,17 @@ def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
     assert window.views.decision_title.text().startswith("good: predicted class of every sample")
 
 
-def test_divergence_pauses_and_says_why(qtbot, dialogs):
+@PROCESS
+def test_divergence_pauses_and_says_why(qtbot, dialogs, in_process):
     exp = Experiment().replace(data={"source": "sine"}, training={"lr": 5.0, "epochs": 1000})
-    window = make_window(qtbot, exp)
+    window = make_window(qtbot, exp, in_process=in_process)
     ctl = window.controller
     window.toolbar.play_action.trigger()
     qtbot.waitUntil(lambda: ctl.mode() == "diverged" and window.views.banner.isVisible(), timeout=TIMEOUT_MS)
     text = window.views.banner.message()
     assert "diverged" in text and "μ" in text and "last finite weights are kept" in text
     assert not dialogs["warnings"] and not dialogs["questions"]  # non-blocking
-    assert all(torch.isfinite(w).all() for w in ctl.trainer.model.weights)
+    assert all(np.isfinite(w).all() for w in ctl.latest.weights)
     assert "diverged" in window.status.text()
     window.toolbar.lr.setValue(0.01)  # lower μ and go on from the kept weights
     window.toolbar.play_action.trigger()
@@ -236,9 +248,9 @@ def test_divergence_banner_shows_every_time(qtbot, dialogs, capfd):
     for run in (1, 2, 3):
         window.toolbar.play_action.trigger()
         assert not banner.isVisible()  # Play hides the old message
-        qtbot.waitUntil(lambda run=run: ctl.trainer.runs == run and ctl.mode() == "diverged" and banner.isVisible(),
+        qtbot.waitUntil(lambda run=run: ctl.runs == run and ctl.mode() == "diverged" and banner.isVisible(),
                         timeout=TIMEOUT_MS)
-        assert ctl.trainer.reason in banner.message() and "epoch 1, step 1" in banner.message()
+        assert ctl.latest.reason in banner.message() and "epoch 1, step 1" in banner.message()
         assert "diverged" in window.status.text()
     assert not dialogs["warnings"] and not dialogs["questions"]
     assert "Traceback" not in capfd.readouterr().err
@@ -253,7 +265,7 @@ BAD_LIVE = [("lr inf", "lrChanged", float("inf"), "training.lr"),
 
 @pytest.mark.parametrize("signal,value,key", [r[1:] for r in BAD_LIVE], ids=[r[0] for r in BAD_LIVE])
 def test_bad_live_setting_is_refused_everywhere(qtbot, dialogs, signal, value, key):
-    """From the toolbar (window → controller → worker → trainer) during a run: one message naming the key,
+    """From the toolbar (window → controller → runner → trainer) during a run: one message naming the key,
     and neither the experiment nor the running trainer takes the value."""
     window = make_window(qtbot, epochs=1_000_000)
     ctl = window.controller
@@ -261,11 +273,11 @@ def test_bad_live_setting_is_refused_everywhere(qtbot, dialogs, signal, value, k
     window.toolbar.play_action.trigger()
     getattr(window.toolbar, signal).emit(value)
     assert len(dialogs["warnings"]) == 1 and key in dialogs["warnings"][0][1]
-    e = ctl.trainer.epoch
-    qtbot.waitUntil(lambda: ctl.trainer.epoch >= e + 2, timeout=TIMEOUT_MS)  # pending changes applied by now
+    e = epoch_of(window)
+    qtbot.waitUntil(lambda: epoch_of(window) >= e + 2, timeout=TIMEOUT_MS)  # pending changes applied by now
     ctl.stop()
     assert ctl.experiment.training == before
-    assert (ctl.trainer.base_lr, ctl.trainer.batch_size) == (before.lr, before.batch_size)
+    assert set(ctl.latest.history["lr"]) == {before.lr} and ctl.runner.error is None
 
 
 def test_session_save_and_reopen_is_bitwise(qtbot, dialogs, tmp_path):
@@ -277,6 +289,7 @@ def test_session_save_and_reopen_is_bitwise(qtbot, dialogs, tmp_path):
     path = str(tmp_path / "run.safetensors")
     assert window.files.save_as(path) and not ctl.dirty
     saved = [w.detach().clone() for w in ctl.trainer.model.weights]
+    assert all(np.array_equal(a.numpy(), b) for a, b in zip(saved, ctl.latest.weights, strict=True))
     saved_loss = np.array(ctl.trainer.history.views()[0]["train_loss"])
 
     window.toolbar.reset_action.trigger()
@@ -286,6 +299,8 @@ def test_session_save_and_reopen_is_bitwise(qtbot, dialogs, tmp_path):
     t = ctl.trainer
     assert all(torch.equal(a, b) for a, b in zip(saved, t.model.weights, strict=True))
     assert t.epoch == 15 and t.experiment.training.lr == 0.2 and window.toolbar.lr.value() == 0.2
+    assert ctl.runner.wait() and ctl.latest.epoch == 15  # the runner continues from the file's weights
+    assert all(np.array_equal(a.numpy(), b) for a, b in zip(saved, ctl.latest.weights, strict=True))
     np.testing.assert_array_equal(t.history.views()[0]["train_loss"], saved_loss)
     window.refresher.draw_now()
     x, y = window.views.loss.curves()["train_loss"].getData()
@@ -308,8 +323,7 @@ def test_close_while_training_joins_the_thread(qtbot, dialogs, capfd):
     dialogs["answers"].append(QMessageBox.StandardButton.Discard)
     assert window.close()
     assert dialogs["questions"] and "not been saved" in dialogs["questions"][0][1]
-    assert not trainer_threads() and not window.controller.running
-    assert window.controller.trainer.state is RunState.STOPPED
+    assert not trainer_threads() and not window.controller.runner.alive
     err = capfd.readouterr().err
     assert "QThread" not in err and "Traceback" not in err
 
@@ -367,31 +381,29 @@ def test_screenshot_flag_exits_zero(tmp_path):
     assert "epoch 3" in proc.stdout
 
 
-def test_worker_commands_are_never_lost_under_a_tiny_switch_interval():
-    """Play/Stop and Play/Pause/Play straight after each other on the worker (the buttons' path), with the
-    GIL handed over every microsecond: every Stop ends its run and joins the thread, every Pause shows at
-    once, every Play after a Pause goes on (the full 1000/3000 bar runs in tests/core/test_trainer_stress.py)."""
-    from bpcore.train import Trainer
-    from bpgui.worker import TrainingWorker
+def test_runner_commands_are_never_lost_under_a_tiny_switch_interval():
+    """Play/Stop and Play/Pause/Play straight after each other through the controller (the buttons' path), with
+    the GIL handed over every microsecond: every Pause and Stop shows at once and in the snapshot that follows,
+    every Play after a Pause goes on (the 1000/3000 bar on the Trainer: tests/core/test_trainer_stress.py)."""
+    from bpgui.controller import TrainingController
 
     exp = Experiment(data=DataSpec(source="xor", n_samples=64)).replace(
         model={"hidden": [4]}, training={"epochs": 10**9, "batch_size": 8})
-    worker = TrainingWorker(Trainer(exp))
-    tr = worker.trainer
+    ctl = TrainingController(exp, in_process=True)
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        for trial in range(200):
-            worker.start()
+        for trial in range(100):
+            ctl.play()
             if trial % 2:
-                worker.pause()
-                assert tr.state is RunState.PAUSED and worker.paused, f"trial {trial}: {tr.state}"
-                worker.start()  # Play on a paused run continues it
-                assert tr.state is RunState.RUNNING and worker.busy, f"trial {trial}: {tr.state}"
-            worker.stop()
-            assert not worker.busy and tr.state is RunState.STOPPED, f"trial {trial}: {tr.state}"
-            assert tr.runs == trial + 1 and tr.history.n == tr.epoch
-            assert worker.error is None and worker.latest.state is RunState.STOPPED
+                ctl.pause()
+                assert ctl.mode() == "paused" and ctl.runner.wait(), f"trial {trial}"
+                assert ctl.latest.state is RunState.PAUSED, f"trial {trial}: {ctl.latest.state}"
+                ctl.play()  # Play on a paused run continues it
+                assert ctl.mode() == "running", f"trial {trial}"
+            ctl.stop()
+            assert not ctl.running and ctl.latest.state is RunState.STOPPED, f"trial {trial}: {ctl.latest.state}"
+            assert ctl.runner.error is None and len(ctl.latest.history["epoch"]) == ctl.latest.epoch
     finally:
         sys.setswitchinterval(old)
-        worker.stop()
+        ctl.shutdown()
