@@ -20,4 +20,4 @@ class ModelFileError(BackpropLabError, OSError):
 
 
 class DivergenceError(BackpropLabError, FloatingPointError):
-    """Training produced a NaN/Inf loss."""
+    """Training diverged: a non-finite or exploding loss, weights or gradients (the CLI exits 3)."""
