@@ -1,0 +1,102 @@
+"""The window with training in a process of its own (the default): no torch on the GUI thread while it trains,
+closing ends the child, a killed child is reported and Play recovers from the last snapshot."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+from torch.overrides import TorchFunctionMode
+
+from bpcore.config import Experiment
+from bpgui.main_window import MainWindow
+
+TIMEOUT_MS = 60_000  # a child imports torch first: generous on a loaded machine, a wait, not a timing bar
+
+
+@pytest.fixture(autouse=True)
+def temp_settings(tmp_path):
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    w = MainWindow(Experiment().replace(training={"epochs": 10**9}), settings=None, ask_on_close=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:  # a zombie has exited all the same
+        return f.read().split(")")[-1].split()[0] == "Z"
+
+
+class _NoTorch(TorchFunctionMode):
+    """Records every torch function called on the thread that entered it (modes are per thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls.append(getattr(func, "__name__", repr(func)))
+        return func(*args, **(kwargs or {}))
+
+
+def test_the_gui_thread_runs_no_torch_while_training(qtbot, window):
+    ctl = window.controller
+    assert not ctl.runner.in_process and ctl.runner.pid != os.getpid()
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.latest.epoch >= 5 and ctl.latest.views is not None, timeout=TIMEOUT_MS)
+    frames = window.refresher.counts["frames"]
+    with _NoTorch() as mode:
+        qtbot.wait(1500)  # the drawing clock draws every view from snapshots meanwhile
+    assert ctl.mode() == "running"
+    assert window.refresher.counts["frames"] > frames + 5 and window.refresher.counts["decision"] > 0
+    assert mode.calls == [], f"torch called on the GUI thread while training: {sorted(set(mode.calls))}"
+    # the check can fail: the same mode records torch work done on this thread
+    with _NoTorch() as probe:
+        torch.zeros(2).sum()
+    assert probe.calls == ["zeros", "sum"]
+
+
+def test_close_while_training_ends_the_child(qtbot, window):
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.latest.epoch >= 2, timeout=TIMEOUT_MS)
+    pid = ctl.runner.pid
+    assert not gone(pid)
+    assert window.close()
+    # close() asks the child to stop and exit, waits at most CLOSE_GRACE (1 s), then terminates it
+    assert gone(pid) and not ctl.runner.alive
+
+
+def test_a_killed_child_is_reported_and_play_recovers(qtbot, window):
+    ctl, banner = window.controller, window.views.banner
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.latest.epoch >= 3, timeout=TIMEOUT_MS)
+    pid = ctl.runner.pid
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: ctl.mode() == "failed" and banner.isVisible(), timeout=TIMEOUT_MS)
+    assert "SIGKILL" in banner.message() and "Play" in banner.message()
+    assert "failed" in window.status.text()
+    shown = ctl.latest.epoch
+    assert shown >= 3 and ctl.latest.weights is not None  # the last snapshot stays on screen
+    window.toolbar.play_action.trigger()  # a fresh child, from the last weights and record
+    assert not banner.isVisible()
+    qtbot.waitUntil(lambda: ctl.mode() == "running" and ctl.latest.epoch > shown + 2, timeout=TIMEOUT_MS)
+    assert ctl.runner.pid != pid and ctl.runner.failure is None
+    assert len(ctl.latest.history["epoch"]) == ctl.latest.epoch  # the record went on, not from zero
