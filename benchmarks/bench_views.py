@@ -4,9 +4,10 @@ Each large view is built at a realistic size (1600 × 1000 unless stated) with t
 for the default network (2-8-8-2 on spirals: 100 × 100 decision field, 50 × 50 neuron thumbnails) and for
 64-512-512-10 on digits. Every update hands the view new arrays (four variants in turn, as training moves
 the weights), then grabs the widget, which runs its paintEvent. Reported: median ms per update over
---repeats updates, and the rate that allows (updates/s); --ref REV measures the views of a git revision in
+--repeats updates (wall clock, and CPU time of the process, which other processes on a shared machine move
+less), and the rate that allows (updates/s); --ref REV measures the views of a git revision in
 alternating rounds of fresh processes in the same run (--rounds), so both columns share the machine's state;
-the speed-up is the median over rounds of the ratio within a round. "window" cases put the main window's large
+the speed-up is the median over rounds of the CPU-time ratio within a round. "window" cases put the main window's large
 views (network diagram with thumbnails, decision field, loss curves, weight heatmaps) in one 1600 × 1000
 widget and update all of them per frame, the cost of one frame of the live window.
 
@@ -178,15 +179,16 @@ def measure(only: list[str] | None, repeats: int, profile: str | None) -> dict[s
             update(w, k)
             w.grab()
             app.processEvents()
-        sets, draws = [], []
+        sets, draws, cpus = [], [], []
         for r in range(repeats):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             update(w, r % VARIANTS)
             t1 = time.perf_counter()
             w.grab()
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             sets.append(t1 - t0)
             draws.append(t2 - t0)
+            cpus.append(c2 - c0)
             app.processEvents()
         if profile == name:
             prof = cProfile.Profile()
@@ -196,7 +198,8 @@ def measure(only: list[str] | None, repeats: int, profile: str | None) -> dict[s
                 w.grab()
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-        out[name] = {"set_ms": 1e3 * statistics.median(sets), "update_ms": 1e3 * statistics.median(draws)}
+        out[name] = {"set_ms": 1e3 * statistics.median(sets), "update_ms": 1e3 * statistics.median(draws),
+                     "cpu_ms": 1e3 * statistics.median(cpus)}
         w.close()
         w.deleteLater()
         app.processEvents()
@@ -225,9 +228,8 @@ def _rounds(ref: str, args: argparse.Namespace) -> tuple[dict, dict, dict]:
         names = runs[which][0]
         return {n: {k: statistics.median(run[n][k] for run in runs[which]) for k in names[n]} for n in names}
 
-    ratio = {n: statistics.median(b[n]["update_ms"] / a[n]["update_ms"] for a, b in zip(runs["now"], runs["ref"],
-                                                                                       strict=True))
-             for n in runs["now"][0]}
+    pairs = list(zip(runs["now"], runs["ref"], strict=True))
+    ratio = {n: statistics.median(b[n]["cpu_ms"] / a[n]["cpu_ms"] for a, b in pairs) for n in runs["now"][0]}
     return med("now"), med("ref"), ratio
 
 
@@ -252,15 +254,16 @@ def main() -> None:
     else:
         now, base, ratio = _rounds(args.ref, args)
     print("`QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_views " + shlex.join(sys.argv[1:]) + "`\n")
-    head = ["view (widget size)", "set_* ms", "set_* + repaint ms", "updates/s"]
+    head = ["view (widget size)", "set_* ms", "set_* + repaint ms", "CPU ms", "updates/s"]
     if base:
-        head += [f"{args.ref}: set_* + repaint ms", f"{args.ref}: updates/s", "speed-up (median of rounds)"]
+        head += [f"{args.ref}: set_* + repaint ms", f"{args.ref}: CPU ms", f"{args.ref}: updates/s",
+                 "CPU speed-up (median of rounds)"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for name, r in now.items():
-        row = [name, f"{r['set_ms']:.2f}", f"{r['update_ms']:.2f}", f"{1e3 / r['update_ms']:.0f}"]
+        row = [name, f"{r['set_ms']:.2f}", f"{r['update_ms']:.2f}", f"{r['cpu_ms']:.2f}", f"{1e3 / r['update_ms']:.0f}"]
         if base and name in base:
-            b = base[name]["update_ms"]
-            row += [f"{b:.2f}", f"{1e3 / b:.0f}", f"{ratio[name]:.1f}×"]
+            b = base[name]
+            row += [f"{b['update_ms']:.2f}", f"{b['cpu_ms']:.2f}", f"{1e3 / b['update_ms']:.0f}", f"{ratio[name]:.1f}×"]
         print("| " + " | ".join(row) + " |")
 
 
