@@ -150,10 +150,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from bpgui.app import configure_threads
 
-    threads = configure_threads()  # as the app does
     app = QApplication.instance() or QApplication([])
     rows = []
     for in_process in (False, True):
+        configure_threads(in_process)  # as the app does for each runner
         r = _rounds(app, _default(), args, in_process)
         big = gui_run(app, _big(), args.seconds, in_process, show="weights")
         heat, big_p99 = big["per_second"].get("weights", 0.0), float(np.percentile(big["lateness"], 99))
@@ -177,8 +177,9 @@ def main(argv=None):
                       "QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui",
                       ["runner", "measure", "value", "target"], rows,
                       note=f"{args.rounds} interleaved rounds of {args.seconds:g} s per runner, 1600×1000 offscreen "
-                           f"window; headless = the Trainer on a thread of an otherwise idle process; {threads} torch "
-                           "thread(s) in the window's process.")
+                           "window; headless = the Trainer on a thread of an otherwise idle process, with the torch "
+                           "threads the app sets for that runner (1 beside a training process, all cores but one "
+                           "for the thread fallback).")
 
 
 if __name__ == "__main__":

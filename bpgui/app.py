@@ -66,18 +66,16 @@ def _epochs(text: str) -> int:
     return 0 if text.strip() == "0" else _number("training.epochs", int)(text)
 
 
-def configure_threads() -> int:
-    """Leave one CPU core to the GUI thread: torch's intra-op pool gets the others (at least one).
-
-    The trainer runs on a worker thread and the GUI computes decision fields with torch on its own
-    thread; with a pool as large as the machine, the GUI's small tensor ops start parallel regions
-    whose threads spin against the trainer's (on 2 cores a 2 ms field took 30 ms of CPU).
-    """
+def configure_threads(in_process: bool = False) -> int:
+    """torch intra-op threads of the window's process. Training runs in a child process that sizes its own pool
+    to the network (bpcore.train.runner.threads_for); the window computes no torch while a run goes on, so one
+    thread here, whose pool never spins against the child's. With the thread fallback (--in-process) the
+    trainer's pool gets every core but the GUI's."""
     import os
 
     import torch
 
-    n = max(1, (os.cpu_count() or 2) - 1)
+    n = max(1, (os.cpu_count() or 2) - 1) if in_process else 1
     torch.set_num_threads(n)
     return n
 
@@ -96,6 +94,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--show", action="append", default=[], metavar="PANEL",
                     help="bring a tabbed panel to the front for --screenshot: data, architecture, weights, "
                          "gradients or confusion (repeatable)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="train on a thread of the window's process instead of a process of its own (for "
+                         "single-core machines; the views then repaint less often)")
     ap.add_argument("--size", type=_window_size, default="1600x1000",
                     help="window size for --screenshot, WIDTHxHEIGHT (each 200..8192 pixels)")
     return ap.parse_args(sys.argv[1:] if argv is None else argv)
@@ -104,11 +105,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start the desktop trainer (or an unattended screenshot run)."""
     args = parse_args(argv)
+    from bpgui import platform_check
+
+    if platform_check.uses_xcb() and (missing := platform_check.missing_xcb_packages()):
+        print(platform_check.xcb_hint(missing), file=sys.stderr)  # instead of Qt's abort, which blames one
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from bpgui.settings import APPLICATION, ORGANIZATION
 
-    configure_threads()
+    configure_threads(args.in_process)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "bpgui"])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
@@ -134,6 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         except BackpropLabError as e:
             print(f"bpgui: {e}", file=sys.stderr)
             return 2
-    window = MainWindow(experiment, settings=open_settings())
+    window = MainWindow(experiment, settings=open_settings(), in_process=args.in_process)
     window.show()
     return app.exec()

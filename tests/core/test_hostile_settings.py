@@ -469,8 +469,6 @@ runpy.run_module("bpcore", run_name="__main__", alter_sys=True)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="bpcore/__init__.py imports torch before the CLI's Ctrl+C handler can run; "
-                                       "it must import functional/nn/optim lazily (PEP 562 __getattr__)")
 def test_ctrl_c_while_importing_torch_exits_130_with_one_line(tmp_path):
     import subprocess
     import sys

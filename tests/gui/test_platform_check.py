@@ -36,3 +36,13 @@ def test_every_library_is_named_in_the_readme():
     optional = {"libxcb1", "libxcb-randr0", "libxcb-shm0", "libxcb-sync1", "libxcb-xfixes0", "libxkbcommon0"}
     # packages every X desktop has (pulled in by libxcb1 / libxkbcommon-x11-0 themselves) may stay out
     assert set(pc.XCB_LIBRARIES.values()) - optional <= set(apt.split())
+
+
+def test_the_app_prints_the_hint_instead_of_qt_aborting(monkeypatch, capsys):
+    from bpgui import app
+
+    monkeypatch.setattr(pc, "uses_xcb", lambda: True)
+    monkeypatch.setattr(pc, "missing_xcb_packages", lambda: ["libxcb-icccm4", "libxcb-keysyms1"])
+    assert app.main([]) == 2
+    err = capsys.readouterr().err
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1" in err and "Traceback" not in err
