@@ -5,15 +5,11 @@ It only shows values and reports edits as signals; the window decides what an ed
 
 from __future__ import annotations
 
-import math
-import re
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QValidator
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
-    QDoubleSpinBox,
     QLabel,
     QSpinBox,
     QStyle,
@@ -22,9 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from bpcore.config import LIMITS, OPTIMIZERS, TrainSpec
+from bpgui.spinboxes import MAX_SEED_SHOWN, NumberSpin
 
-_PARTIAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?")
-MAX_SEED_SHOWN = min(int(LIMITS["training.seed"].hi), 2**31 - 1)  # QSpinBox holds a 32-bit int
 _OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 
 
@@ -34,38 +29,6 @@ def describe(widget, object_name: str, accessible_name: str, tooltip: str) -> No
     if hasattr(widget, "setAccessibleName"):
         widget.setAccessibleName(accessible_name)
     widget.setToolTip(tooltip)
-
-
-class NumberSpin(QDoubleSpinBox):
-    """A spin box for a number spanning decades (μ, λ) in the range LIMITS gives its key: shows 0.3, 1e-05 or
-    2e+03 and takes typed e-notation, so every value a file or the CLI may hold is shown as it is."""
-
-    def __init__(self, key: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        limit = LIMITS[key]
-        self.setDecimals(12)  # the value is kept to 1e-12: below the smallest μ (1e-10) a spin box may hold
-        self.setRange(limit.lo, limit.hi)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            value = float(text.strip())
-        except ValueError:
-            return self.value()
-        return value if math.isfinite(value) else self.value()
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        t = text.strip()
-        if not _PARTIAL_NUMBER.fullmatch(t):
-            return QValidator.State.Invalid, text, pos
-        try:
-            value = float(t)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-        ok = math.isfinite(value) and self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 class TrainingToolbar(QToolBar):

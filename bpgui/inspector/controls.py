@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from bpgui.inspector._style import describe
+from bpgui.spinboxes import NumberSpin
 
 
 def _button(text: str, name: str, tip: str) -> QPushButton:
@@ -29,10 +30,8 @@ class Controls(QWidget):
         describe(self.batch_size, "batchSize", "batch size B", "How many consecutive rows form the batch")
         self.batch_size.setRange(1, 1)
         self.batch_size.setEnabled(False)
-        self.lr = QDoubleSpinBox()
+        self.lr = NumberSpin("training.lr")  # the range every μ setting has (bpcore.config.LIMITS)
         describe(self.lr, "learningRate", "learning rate μ", "μ of the update W ← W − μ h δᵀ (eq. 10)")
-        self.lr.setDecimals(6)
-        self.lr.setRange(0.0, 100.0)
         self.lr.setSingleStep(0.01)
         self.forward = _button("Forward", "forwardButton",
                                "Compute h, z = Wᵀh and o = φ(z) for every layer (eq. 3, 11)")

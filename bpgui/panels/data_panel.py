@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bpcore.config import TOY_SOURCES, DataSpec
+from bpcore.config import LIMITS, TOY_SOURCES, DataSpec
 from bpcore.data import Dataset
 from bpcore.errors import ConfigError, DataError
 from bpgui.panels._widgets import HINT_STYLE, Throttle, describe, message_label
@@ -31,6 +31,7 @@ from bpgui.panels.csv_dialog import CsvImportDialog
 from bpgui.panels.data_summary import summarise
 from bpgui.panels.source_combo import SourceCombo
 from bpgui.panels.split_editor import SplitEditor
+from bpgui.spinboxes import MAX_SEED_SHOWN
 
 THROTTLE_MS = 150  # at most one datasetChanged per interval while a control is being dragged or typed in
 NOISE_SLIDER_STEPS = 100  # the slider covers noise 0 … 1 in steps of 0.01; the spin box goes further
@@ -85,13 +86,13 @@ class DataPanel(QWidget):
         describe(self._noise_slider, "dataNoiseSlider", "noise",
                  "Standard deviation of the Gaussian jitter added to the toy points (in data units).")
         self._noise = QDoubleSpinBox()
-        self._noise.setRange(0.0, 10.0)
+        self._noise.setRange(LIMITS["data.noise"].lo, LIMITS["data.noise"].hi)
         self._noise.setDecimals(3)
         self._noise.setSingleStep(0.01)
         describe(self._noise, "dataNoise", "noise value",
                  "Noise standard deviation; type values above 1 here (the slider stops at 1).")
         self._samples = QSpinBox()
-        self._samples.setRange(4, 1_000_000)
+        self._samples.setRange(int(LIMITS["data.n_samples"].lo), int(LIMITS["data.n_samples"].hi))
         self._samples.setSingleStep(50)
         self._samples.setGroupSeparatorShown(True)
         describe(self._samples, "dataSamples", "number of samples", "How many points to draw (at least 4).")
@@ -107,7 +108,7 @@ class DataPanel(QWidget):
 
         self._split = SplitEditor()
         self._seed = QSpinBox()
-        self._seed.setRange(0, 2**31 - 1)
+        self._seed.setRange(int(LIMITS["data.seed"].lo), MAX_SEED_SHOWN)
         describe(self._seed, "dataSeed", "data seed",
                  "Seed for drawing toy points and for shuffling rows into train / validation / test.")
         self._standardise = QCheckBox("Standardise inputs")

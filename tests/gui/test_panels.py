@@ -527,3 +527,22 @@ def test_data_controls_are_described(qtbot, panel, good_csv):
     dialog = panel.open_csv(good_csv)
     assert_described(dialog)
     dialog.reject()
+
+
+@pytest.mark.parametrize("spec", [DataSpec(noise=50.0), DataSpec(n_samples=5_000_000), DataSpec(seed=2**31 - 1)],
+                         ids=["noise 50", "5 million samples", "seed 2^31-1"])
+def test_data_panel_shows_every_value_a_file_may_hold(panel, spec):
+    """The panel's boxes take their range from bpcore.config.LIMITS: a file's value is shown, never clamped."""
+    panel.set_spec(spec)
+    assert panel.spec() == spec
+
+
+def test_inspector_mu_takes_the_range_of_training_lr(qtbot):
+    from bpgui.inspector.controls import Controls
+
+    controls = Controls()
+    qtbot.addWidget(controls)
+    lo, hi = LIMITS["training.lr"].lo, LIMITS["training.lr"].hi
+    assert (controls.lr.minimum(), controls.lr.maximum()) == (lo, hi)
+    controls.lr.setValue(1000.0)  # clamped to 100 before
+    assert controls.lr.value() == 1000.0
