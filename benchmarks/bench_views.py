@@ -50,6 +50,15 @@ def _weights(sizes: list[int], rng: np.random.Generator) -> list[np.ndarray]:
     return [rng.normal(0, np.sqrt(2 / (a + b)), (a + 1, b)).astype(np.float32) for a, b in itertools.pairwise(sizes)]
 
 
+def _training(weights: list[np.ndarray], rng: np.random.Generator) -> list[list[np.ndarray]]:
+    """VARIANTS successive states of training: every weight moves a little (1 % of its scale) per frame, so
+    colour levels step only now and then, as in a run."""
+    out = [weights]
+    for _ in range(VARIANTS - 1):
+        out.append([w + 0.01 * w.std() * rng.standard_normal(w.shape, dtype=np.float32) for w in out[-1]])
+    return out
+
+
 def _spirals(rng: np.random.Generator, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
     t = rng.uniform(0.3, 3 * np.pi, n)
     labels = rng.integers(0, 2, n)
@@ -83,8 +92,8 @@ def _cases(rng: np.random.Generator) -> dict[str, tuple[Callable[[], object], tu
     from bpgui.views import ConfusionView, DecisionView, GradientView, LayerHeatmaps, LossPlot, NetworkDiagram
 
     titles = ["W(1)", "W(2)", "W(3)"]
-    w_small = [_weights(SMALL, rng) for _ in range(VARIANTS)]
-    w_digits = [_weights(DIGITS, rng) for _ in range(VARIANTS)]
+    w_small = _training(_weights(SMALL, rng), rng)
+    w_digits = _training(_weights(DIGITS, rng), rng)
     g_digits = [[1e-3 * w for w in ws] for ws in w_digits]
     fields = [_field(rng) for _ in range(VARIANTS)]
     x, labels = _spirals(rng)
