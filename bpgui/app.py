@@ -140,6 +140,35 @@ def main(argv: list[str] | None = None) -> int:
         except BackpropLabError as e:
             print(f"bpgui: {e}", file=sys.stderr)
             return 2
+    interrupted = _CtrlC()
     window = MainWindow(experiment, settings=open_settings(), in_process=args.in_process)
     window.show()
-    return app.exec()
+    interrupted.window = window  # from here on Ctrl+C closes it; one that came earlier closes it now
+    code = app.exec() if not interrupted.close() else 0
+    return 130 if interrupted.seen else code
+
+
+class _CtrlC:
+    """Ctrl+C in the terminal closes the window without questions (the training process ends with it), as a
+    terminal user expects. Python runs the handler between two Qt events (the drawing clock ticks often), and
+    it never raises: a KeyboardInterrupt inside a Qt virtual call (a paint, a show) would crash the process."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.window = None
+        self.seen = False
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, _signum, _frame) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.seen = True
+        QTimer.singleShot(0, self.close)  # from the event loop, not from inside whatever Qt call was running
+
+    def close(self) -> bool:
+        """Close the window if Ctrl+C was pressed; True when it was."""
+        if self.seen and self.window is not None:
+            self.window.ask_on_close = False
+            self.window.close()
+        return self.seen

@@ -100,3 +100,38 @@ def test_a_killed_child_is_reported_and_play_recovers(qtbot, window):
     qtbot.waitUntil(lambda: ctl.mode() == "running" and ctl.latest.epoch > shown + 2, timeout=TIMEOUT_MS)
     assert ctl.runner.pid != pid and ctl.runner.failure is None
     assert len(ctl.latest.history["epoch"]) == ctl.latest.epoch  # the record went on, not from zero
+
+
+def test_ctrl_c_in_the_terminal_ends_the_window_and_its_training_process(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    def children(pid: int) -> list[int]:
+        kids = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+        return kids
+
+    main = Path(__file__).resolve().parents[2] / "main.py"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PYTHONFAULTHANDLER": "1"}
+    proc = subprocess.Popen([sys.executable, str(main)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        end = time.monotonic() + 60
+        while not children(proc.pid) and time.monotonic() < end:  # the training process starts with the window
+            time.sleep(0.05)
+        kids = children(proc.pid)
+        assert kids, "no training process was started"
+        proc.send_signal(signal.SIGINT)  # early on purpose: while the window is still being built and shown
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err and "Fatal" not in err, err
+    end = time.monotonic() + 10  # multiprocessing's resource tracker leaves when it sees its parent gone
+    while not all(gone(k) for k in kids) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert all(gone(k) for k in kids)
