@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
+from bpcore.atomic import atomic_write_bytes
 from bpcore.errors import ConfigError
 
 try:
@@ -604,8 +605,6 @@ def save_experiment(exp: Experiment, path: str | os.PathLike[str]) -> None:
     A relative ``csv:`` path is rewritten so that `load_experiment` finds the same file (see `_relocate_csv`).
     """
     import tomli_w
-
-    from bpcore.files import atomic_write_bytes  # files.py imports this module, so import it late
 
     path = Path(path)
     kind = _format(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pickle
@@ -250,6 +251,34 @@ def test_atomic_write_keeps_the_file_mode(tmp_path) -> None:
     finally:
         os.umask(old_umask)
     assert (tmp_path / "private.bin").stat().st_mode & 0o777 == 0o600  # a new file follows the umask
+
+
+_SAVE_EXPERIMENT_ONLY = """
+import sys
+from bpcore.config import Experiment, load_experiment, save_experiment
+save_experiment(Experiment(), sys.argv[1])
+assert load_experiment(sys.argv[1]) == Experiment()
+print("bpcore.files" in sys.modules)
+"""
+
+
+def test_experiment_saving_does_not_load_model_files(tmp_path) -> None:
+    """config.py writes atomically through bpcore.atomic, not bpcore.files (which imports config.py): saving an
+    experiment in a fresh interpreter never loads bpcore.files, and bpcore.atomic imports nothing from bpcore."""
+    import bpcore.atomic
+    import bpcore.files
+
+    out = subprocess.run([sys.executable, "-c", _SAVE_EXPERIMENT_ONLY, str(tmp_path / "exp.toml")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    # one implementation, re-exported by files.py for its callers
+    assert bpcore.files.atomic_write_bytes is bpcore.atomic.atomic_write_bytes
+    assert bpcore.files.remove_stale_temps is bpcore.atomic.remove_stale_temps
+    tree = ast.parse(Path(bpcore.atomic.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported and not {m for m in imported if m.split(".")[0] == "bpcore"}
 
 
 # ----------------------------------------------------------------------------------------------- crash test
