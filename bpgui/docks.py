@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from bpgui.inspector import InspectorPanel
+from bpgui.panels import ArchitectureEditor, DataPanel
 from bpgui.status import DivergenceBanner
 from bpgui.views import (
     ConfusionView,
@@ -22,15 +23,6 @@ from bpgui.views import (
 )
 
 _TABBED = ("data", "gradients", "confusion", "inspector")  # docks that start as background tabs
-
-
-def _panels():
-    """The data panel and architecture editor classes, or (None, None) while bpgui.panels lacks them."""
-    try:
-        from bpgui.panels import ArchitectureEditor, DataPanel
-    except ImportError:
-        return None, None
-    return DataPanel, ArchitectureEditor
 
 
 @dataclass
@@ -48,8 +40,8 @@ class Views:
     gradients: GradientView
     confusion: ConfusionView
     inspector: InspectorPanel
-    data_panel: QWidget | None
-    architecture_editor: QWidget | None
+    data_panel: DataPanel
+    architecture_editor: ArchitectureEditor
     docks: dict[str, QDockWidget]
 
 
@@ -65,9 +57,7 @@ def _dock(window: QMainWindow, key: str, title: str, tip: str, widget: QWidget) 
     return dock
 
 
-def _stack(name: str, top: QWidget | None, bottom: QWidget, sizes: tuple[int, int]) -> QWidget:
-    if top is None:
-        return bottom
+def _stack(name: str, top: QWidget, bottom: QWidget, sizes: tuple[int, int]) -> QSplitter:
     splitter = QSplitter(Qt.Orientation.Vertical)
     splitter.setObjectName(name)
     splitter.setAccessibleName(name)
@@ -93,9 +83,8 @@ def _scrolled(widget: QWidget) -> QScrollArea:
 
 def build_views(window: QMainWindow) -> Views:
     """Create the views, put them in docks and arrange the docks for a first start."""
-    DataPanel, ArchitectureEditor = _panels()
-    data_panel = DataPanel() if DataPanel is not None else None
-    editor = ArchitectureEditor() if ArchitectureEditor is not None else None
+    data_panel = DataPanel()
+    editor = ArchitectureEditor()
 
     decision = DecisionView()
     title = QLabel()

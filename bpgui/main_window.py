@@ -91,10 +91,8 @@ class MainWindow(QMainWindow):
         ctl.dirtyChanged.connect(lambda _d: self._update_title())
         v.scatter.sampleClicked.connect(self.inspect_sample)
         ctl.trainerChanged.connect(self._feed_inspector)
-        if v.data_panel is not None:
-            v.data_panel.datasetChanged.connect(self.set_data)
-        if v.architecture_editor is not None:
-            v.architecture_editor.architectureChanged.connect(self.set_architecture)
+        v.data_panel.datasetChanged.connect(self.set_data)
+        v.architecture_editor.architectureChanged.connect(self.set_architecture)
 
     # ------------------------------------------------------------------------------------ user actions
     def inspect_sample(self, index: int) -> None:
@@ -194,16 +192,15 @@ class MainWindow(QMainWindow):
         self.toolbar.set_spec(exp.training, seed=exp.model.init_seed)
         v = self.views
         for panel, spec in ((v.data_panel, exp.data), (v.architecture_editor, exp.model)):
-            if panel is not None and not _shows(panel, spec):  # never rebuild the widget being edited
+            if not _shows(panel, spec):  # never rebuild the widget being edited
                 panel.blockSignals(True)
                 try:
                     panel.set_spec(spec)
                 finally:
                     panel.blockSignals(False)
-        if v.architecture_editor is not None:
-            t = self.controller.trainer
-            n_targets = t.dataset.y.shape[1] if t.task == "regression" else 1
-            v.architecture_editor.set_data_info(t.dataset.n_features, t.task, t.dataset.n_classes, n_targets)
+        t = self.controller.trainer
+        n_targets = t.dataset.y.shape[1] if t.task == "regression" else 1
+        v.architecture_editor.set_data_info(t.dataset.n_features, t.task, t.dataset.n_classes, n_targets)
         self._update_title()
 
     def _on_mode(self, mode: str) -> None:
