@@ -61,7 +61,7 @@ def run_and_capture(app: QApplication, args: argparse.Namespace) -> int:
     if "inspector" in args.show:  # the inspector on the first sample, every stage revealed, given room
         window.inspect_sample(0)
         window.views.inspector.step_all()
-        window.views.inspector.run_check()
+        window.views.inspector.run_check(wait=True)  # the verdict is in the screenshot
         dock = window.views.docks["inspector"]
         window.resizeDocks([dock], [int(window.height() * 0.66)], Qt.Orientation.Vertical)
     for _ in range(3):  # let layouts settle, then draw every view once more

@@ -1,11 +1,17 @@
 """InspectorPanel: step through one forward pass, backward pass and update, layer by layer (eq. 1–12).
 
-Every number comes from bpcore.inspect (trace, chain_rule, check); the panel only shows them.
+The panel is a view of a bpcore.inspection.InspectorSession, which holds every piece of state (copies of the
+weights, the rows, μ, the stage revealed, the applied updates, the Trace and the last Check): a button calls the
+session's method of the same name, then the panel redraws from the session. Every number comes from
+bpcore.inspect (trace, chain_rule, check) through the session; the panel only shows them.
 
-Weights: set_source keeps references to the trainer's live weights and works on its own copy. Forward,
-Backward and Check read the copy; Update applies W ← W − μ h δᵀ (the engine's W_next) to the copy only,
-so pressing Update repeatedly walks the panel's copy downhill while training is untouched. "Reset W"
-(or another set_source) copies the live weights again.
+Weights: set_source copies the weights it is given (snapshot copies or paused tensors; they are never kept).
+Update applies W ← W − μ h δᵀ (the engine's W_next) to the session's copy only, so pressing Update repeatedly
+walks that copy downhill while training is untouched. "Reset W" copies the source weights in again.
+
+Check runs bpcore.inspect.check on a worker thread (CheckRunner): the banner says "checking…", the buttons that
+would change W wait, and the verdict is shown only when neither W nor the rows changed meanwhile.
+run_check(wait=True) or wait_check() block until it is in (tests, automation).
 
 Batch mode inspects rows index … index + B − 1 at once: per-row quantities show one row (h: one column)
 per sample, W-shaped quantities (∇_W J, −μ h δᵀ, W) are the batch sums Σ_i h_i δ_iᵀ that an update uses.
@@ -18,30 +24,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 from torch import Tensor
 
-from bpcore.inspect import Check, Trace, check, trace
+from bpcore.errors import BackpropLabError
+from bpcore.inspect import Check, Trace
+from bpcore.inspection import CHECK_LIMIT, CheckRequest, InspectorSession
 from bpgui.inspector import export
 from bpgui.inspector._style import FAIL_COLOUR, OK_COLOUR, describe
+from bpgui.inspector.check_view import CheckRunner
 from bpgui.inspector.controls import Controls
 from bpgui.inspector.grid import LayerTabs, StageGrid
-from bpgui.inspector.quantities import (
-    STAGES,
-    Quantity,
-    as_numpy,
-    batch_sum_error,
-    inputs_tensor,
-    layer_infos,
-    layer_quantities,
-    targets_tensor,
-)
+from bpgui.inspector.quantities import STAGES, Quantity, batch_sum_error, layer_infos, layer_quantities
 from bpgui.inspector.side import SidePanel
 from bpgui.inspector.summary import SummaryBar, batch_text, summary_text
 
-CHECK_LIMIT = 20_000  # weights; the finite-difference check needs two forward passes per weight
+__all__ = ["CHECK_LIMIT", "InspectorPanel"]
 
 
 class InspectorPanel(QWidget):
@@ -56,21 +55,15 @@ class InspectorPanel(QWidget):
         super().__init__(parent)
         describe(self, "inspectorPanel", "backprop inspector",
                  "Step through backpropagation for one training row or a mini-batch: every number of eq. 1–12.")
-        self._live: list[Tensor] = []
-        self._weights: list[Tensor] = []
-        self._activations: list[str] = []
-        self._output = "softmax"
-        self._X = np.zeros((0, 0))
-        self._targets = np.zeros(0)
-        self._class_names: list[str] | None = None
+        self.session = InspectorSession()  # every piece of state; the panel draws it
         self._infos: list = []
-        self._trace: Trace | None = None
-        self._layers: list[dict[str, Quantity]] = []
-        self._stage = 0  # stages revealed: 0 none, 1 forward, 2 backward, 3 update
-        self._applied = False  # the shown trace's update was applied to the panel's copy
-        self._n_updates = 0
-        self._check: Check | None = None
+        self._dtype = torch.float64  # the inspected weights' (chain-rule rounding is stated in it)
+        self._quantities: tuple[Trace, tuple[int, ...], list[dict[str, Quantity]]] | None = None
+        self._titles: tuple | None = None
+        self._check_hint = ""  # why the banner is neutral (W changed, a check went stale)
         self._frame_state: str | None = None
+        self._checker = CheckRunner(self)
+        self._checker.done.connect(self._check_done)
 
         self.controls = c = Controls()
         self.grid = StageGrid()
@@ -108,50 +101,43 @@ class InspectorPanel(QWidget):
         c.update.clicked.connect(self.update_weights)
         c.step_all.clicked.connect(self.step_all)
         c.reset.clicked.connect(self.reset_weights)
-        c.check.clicked.connect(self.run_check)
+        c.check.clicked.connect(lambda: self.run_check())
         c.row.valueChanged.connect(self._on_row)
         c.batch.toggled.connect(self._on_selection)
         c.batch_size.valueChanged.connect(self._on_selection)
-        c.lr.valueChanged.connect(self._on_selection)
+        c.lr.valueChanged.connect(self._on_lr)
         c.export_json.clicked.connect(lambda: self._export_dialog("JSON", "json", self.export_json))
         c.export_csv.clicked.connect(lambda: self._export_dialog("CSV", "csv", self.export_csv))
         c.export_png.clicked.connect(lambda: self._export_dialog("PNG", "png", self.export_png))
         self.chain.weightChosen.connect(self._highlight_weight)
-        c.set_enabled(False, False)
-        self._refresh()
+        self._redraw()
 
     # inputs ----------------------------------------------------------------------------------------------
     def set_source(self, weights: Sequence[Tensor], activations: Sequence[str], output: str, X: np.ndarray,
                    targets: np.ndarray, lr: float, class_names: Sequence[str] | None = None) -> None:
-        """Inspect these weights (copied; the live tensors are only read) on the rows of X with targets.
+        """Inspect copies of these weights on the rows of X with targets (InspectorSession.set_source).
 
-        The copy is taken now, so call this while training is paused (or pass snapshot copies); targets are
-        class ids (softmax), 0/1 (sigmoid) or values (identity), one per row of X.
+        Targets are class ids (softmax), 0/1 (sigmoid) or values (identity), one per row of X; DataError when
+        X does not fit W^(1). A check still running is dropped (its W is gone).
         """
-        X, targets = as_numpy(X), as_numpy(targets)
-        d_in = int(weights[0].shape[0]) - 1
-        if X.ndim != 2 or X.shape[1] != d_in or len(targets) != len(X):
-            raise ValueError(f"need X (N, {d_in}) for W^(1) of shape {tuple(weights[0].shape)} and N targets, "
-                             f"got X {X.shape} and {len(targets)} targets")
-        self._live = list(weights)
-        self._activations, self._output = list(activations), output
-        self._X, self._targets = X, targets
-        self._class_names = list(class_names) if class_names is not None else None
-        self._infos = layer_infos(self._live, activations, output)
-        self._weights = [W.detach().clone() for W in self._live]
-        self._n_updates = 0
+        s = self.session
+        s.set_source(weights, activations, output, X, targets, lr, class_names)
+        source = s.source_weights()
+        self._infos = layer_infos(source, activations, output)
+        self._dtype = source[0].dtype
+        self._quantities = None
         c = self.controls
         for w in (c.row, c.batch_size, c.lr):
             w.blockSignals(True)
-        c.row.setRange(0, max(0, len(self._X) - 1))
-        c.batch_size.setRange(1, max(1, len(self._X)))
-        c.lr.setValue(lr)
+        c.row.setRange(0, max(0, len(s.X) - 1))
+        c.batch_size.setRange(1, max(1, len(s.X)))
+        c.row.setValue(s.row())
+        c.batch_size.setValue(s.batch_size())
+        c.lr.setValue(s.lr())
         for w in (c.row, c.batch_size, c.lr):
             w.blockSignals(False)
-        self.grid.set_layers(self._infos, output, self.lr(), self.batch_mode())
         self.layer_tabs.sync(self._infos)
-        c.set_enabled(self._ready(), False)
-        self._recompute()
+        self._redraw()
 
     def select_sample(self, index: int) -> None:
         """Inspect data row `index` (the first row of the batch in batch mode)."""
@@ -170,39 +156,39 @@ class InspectorPanel(QWidget):
     # state -----------------------------------------------------------------------------------------------
     def rows(self) -> list[int]:
         """The inspected data rows."""
-        start, n = self.controls.row.value(), len(self._X)
-        if n == 0:
-            return []
-        size = self.controls.batch_size.value() if self.batch_mode() else 1
-        return list(range(start, min(start + size, n)))
+        return self.session.rows()
 
     def batch_mode(self) -> bool:
         """Whether several rows are inspected together."""
-        return self.controls.batch.isChecked()
+        return self.session.batch_mode()
 
     def lr(self) -> float:
         """μ of eq. 10."""
-        return float(self.controls.lr.value())
+        return self.session.lr()
 
     def stage(self) -> str:
         """The last revealed stage: '', 'forward', 'backward' or 'update'."""
-        return STAGES[self._stage - 1] if self._stage else ""
+        return self.session.stage()
 
     def current_trace(self) -> Trace | None:
         """The engine's Trace behind the shown numbers."""
-        return self._trace
+        return self.session.trace()
 
     def weights(self) -> list[Tensor]:
-        """The panel's own copy of W (clones; the trainer's weights are never written)."""
-        return [W.clone() for W in self._weights]
+        """The session's own copy of W (clones; the trainer's weights are never written)."""
+        return self.session.weights()
 
     def last_check(self) -> Check | None:
-        """The result of the last Check, or None."""
-        return self._check
+        """The result of the last Check on the shown W and rows, or None."""
+        return self.session.last_check()
 
     def check_state(self) -> str:
-        """'' (not checked), 'ok', 'fail' or 'skipped'."""
+        """'' (not checked), 'ok', 'fail', 'skipped', 'checking' (running) or 'error' (the check raised)."""
         return self.banner.state()
+
+    def checking(self) -> bool:
+        """Whether a gradient check is running on the worker thread."""
+        return self._checker.busy()
 
     def batch_identity_text(self) -> str:
         """The batch line (empty outside batch mode)."""
@@ -210,75 +196,57 @@ class InspectorPanel(QWidget):
 
     # the buttons -----------------------------------------------------------------------------------------
     def forward(self) -> None:
-        """Trace the inspected rows with the panel's W and reveal h, z, o."""
-        if not self._ready():
-            return
-        self._compute()
-        self._show(1)
+        """Trace the inspected rows with the session's W and reveal h, z, o."""
+        self._act(self.session.forward)
 
     def backward(self) -> None:
         """Reveal o', ∇_o J, δ and ∇_W J (tracing first when nothing current is shown)."""
-        if not self._ready():
-            return
-        if self._trace is None or self._applied:
-            self._compute()
-            self._show(2)
-        else:
-            self._show(max(self._stage, 2))
+        self._act(self.session.backward)
 
     def update_weights(self) -> None:
-        """Reveal −μ h δᵀ and W before/after, and apply W ← W − μ h δᵀ to the panel's copy (eq. 10)."""
-        if not self._ready():
-            return
-        if self._trace is None or self._applied:
-            self._compute()
-        self._apply()
-        self._show(3)
+        """Reveal −μ h δᵀ and W before/after, and apply W ← W − μ h δᵀ to the session's copy (eq. 10)."""
+        self._act(self.session.update, weights=True)
 
     def step_all(self) -> None:
         """Forward, Backward and Update at once."""
-        if not self._ready():
-            return
-        self._compute()
-        self._apply()
-        self._show(3)
+        self._act(self.session.step_all, weights=True)
 
     def reset_weights(self) -> None:
-        """Copy the trainer's live weights into the panel again."""
-        if not self._live:
-            return
-        self._weights = [W.detach().clone() for W in self._live]
-        self._n_updates = 0
-        self.weightsUpdated.emit()
-        self._recompute()
+        """Copy the source weights into the session again."""
+        self._act(self.session.reset_weights, weights=True)
 
-    def run_check(self) -> Check | None:
-        """bpcore.inspect.check on the panel's W and the inspected rows; red banner and frame when it fails."""
-        if not self._ready():
+    def run_check(self, wait: bool = False) -> Check | None:
+        """Start bpcore.inspect.check on the session's W and the inspected rows on a worker thread.
+
+        Returns None at once (the banner says "checking…"; checkFinished follows), or with wait=True the Check
+        once it is in (None when skipped, not ready, or W/the rows changed meanwhile). Red banner and frame when
+        it fails."""
+        s = self.session
+        if not s.ready():
             return None
-        n = sum(W.numel() for W in self._weights)
-        if n > CHECK_LIMIT:
-            self.banner.skipped(f"Check skipped: {n:,} weights need {2 * n:,} forward passes for finite "
-                                f"differences; the check is meant for networks up to {CHECK_LIMIT:,} weights.")
+        reason = s.check_skip_reason()
+        if reason:
+            self.banner.skipped(reason)
             self._set_frame("")
             return None
-        rows = self.rows()
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            c = check(self._weights, self._activations, self._output, *self._tensors(rows))
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self._check = c
-        self.banner.show_check(c, f"rows {rows[0]}–{rows[-1]}" if len(rows) > 1 else f"row #{rows[0]}")
-        self._set_frame("ok" if c.ok else "fail")
-        self.checkFinished.emit(c.ok)
-        return c
+        request = s.check_request()
+        assert request is not None
+        self._checker.start(request)
+        self._redraw_check()
+        self._enable()
+        return self.wait_check() if wait else None
+
+    def wait_check(self, timeout: float | None = None) -> Check | None:
+        """Block until a running check is in and shown; its Check, or None (stale, failed, or still running)."""
+        if not self._checker.wait(timeout):
+            return None
+        return self.session.last_check()
 
     # exports ---------------------------------------------------------------------------------------------
     def shown_quantities(self) -> list[dict[str, Quantity]]:
         """The revealed quantities of every layer (what the exports write)."""
-        shown = set(STAGES[: self._stage])
-        return [{k: q for k, q in layer.items() if q.stage in shown} for layer in self._layers]
+        shown = set(STAGES[: self.session.stage_index()])
+        return [{k: q for k, q in layer.items() if q.stage in shown} for layer in self._layers() or []]
 
     def export_json(self, path: str | Path) -> None:
         """Write every shown value of this step, with symbols, rows, loss and the chain rule, as JSON."""
@@ -295,62 +263,89 @@ class InspectorPanel(QWidget):
             raise OSError(f"could not write the image {path}")
 
     # private ---------------------------------------------------------------------------------------------
-    def _ready(self) -> bool:
-        return bool(self._weights) and len(self._X) > 0
+    def _act(self, method, weights: bool = False) -> None:
+        """Call a session method for a button, then redraw; `weights`: it may change W (refused while checking)."""
+        if not self.session.ready() or (weights and self.checking()):
+            return
+        before = (self.session.n_updates(), self.session.version())
+        method()
+        if weights and (self.session.n_updates(), self.session.version()) != before:
+            self._check_hint = "Gradient check: W changed, press Check again."
+            self.weightsUpdated.emit()
+        self._redraw()
 
-    def _tensors(self, rows: Sequence[int]) -> tuple[Tensor, Tensor]:
-        like = self._weights[0]
-        return inputs_tensor(self._X, rows, like), targets_tensor(self._targets, rows, self._output, like)
+    def _layers(self) -> list[dict[str, Quantity]] | None:
+        """The shown trace's quantities (computed once per trace and rows)."""
+        t, rows = self.session.trace(), tuple(self.session.rows())
+        if t is None:
+            return None
+        if self._quantities is None or self._quantities[0] is not t or self._quantities[1] != rows:
+            self._quantities = (t, rows, layer_quantities(t, rows, self._infos))
+        return self._quantities[2]
 
-    def _compute(self) -> None:
-        rows = self.rows()
-        self._trace = trace(self._weights, self._activations, self._output, *self._tensors(rows), lr=self.lr())
-        self._layers = layer_quantities(self._trace, rows, self._infos)
-        self._applied = False
-
-    def _apply(self) -> None:
-        assert self._trace is not None
-        self._weights = [torch.as_tensor(lt.W_next, dtype=W.dtype, device=W.device)
-                         for lt, W in zip(self._trace.layers, self._weights, strict=True)]
-        self._applied = True
-        self._n_updates += 1
-        self.banner.reset("Gradient check: W changed, press Check again.")
-        self._set_frame("")
-        self._check = None
-        self.weightsUpdated.emit()
-
-    def _recompute(self) -> None:
-        """After the rows, μ or the weights changed: trace again and keep Forward/Backward revealed."""
-        self.banner.reset()
-        self._set_frame("")
-        self._check = None
-        self.grid.set_layers(self._infos, self._output, self.lr(), self.batch_mode())
-        if self._stage and self._ready():
-            self._compute()
-            self._show(min(self._stage, 2))
-        else:
-            self._trace, self._layers = None, []
-            self._show(0)
-
-    def _show(self, stage: int) -> None:
-        self._stage = stage
-        self.grid.show_layers(self._layers or None, stage)
-        dtype = self._weights[0].dtype if self._weights else torch.float64
-        self.chain.set_trace(self._trace if stage >= 2 else None, self.rows(), dtype)
-        self.controls.set_enabled(self._ready(), self._trace is not None and stage > 0)
-        self._refresh()
-        self.stageChanged.emit(self.stage())
-
-    def _refresh(self) -> None:
-        t = self._trace if self._stage else None
-        rows = self.rows()
-        if not self._weights:
+    def _redraw(self) -> None:
+        """Draw everything from the session's state."""
+        s = self.session
+        titles = (tuple(self._infos), s.output, s.lr(), s.batch_mode())
+        if titles != self._titles:
+            self._titles = titles
+            self.grid.set_layers(self._infos, s.output, s.lr(), s.batch_mode())
+        stage, t, rows = s.stage_index(), s.trace(), s.rows()
+        layers = self._layers() if stage else None
+        self.grid.show_layers(layers, stage)
+        self.chain.set_trace(t if stage >= 2 else None, rows, self._dtype)
+        self._enable()
+        if not self._infos:
             self.summary.show_rows("No network yet: the window sets one.")
         else:
-            batch = self.batch_mode() and t is not None and self._stage >= 2
-            self.summary.show_rows(summary_text(rows, self._X, self._targets, self._output, self._class_names, t),
-                                   batch_text(len(rows), batch_sum_error(t)) if batch else "")
-        self.side.set_updates(self._n_updates)
+            shown = t if stage else None
+            batch = s.batch_mode() and shown is not None and stage >= 2
+            self.summary.show_rows(summary_text(rows, s.X, s.targets, s.output, s.class_names, shown),
+                                   batch_text(len(rows), batch_sum_error(shown)) if batch else "")
+        self.side.set_updates(s.n_updates())
+        self._redraw_check()
+        self.stageChanged.emit(s.stage())
+
+    def _enable(self) -> None:
+        s = self.session
+        c = self.controls
+        c.set_enabled(s.ready(), s.trace() is not None and s.stage_index() > 0)
+        if self.checking():  # W must stay what is being checked
+            for w in (c.update, c.step_all, c.reset, c.check):
+                w.setEnabled(False)
+
+    def _redraw_check(self) -> None:
+        """The banner and the frame from the session's last check and a running one."""
+        s = self.session
+        request = self._checker.request()
+        if request is not None and request.version == s.version():
+            self.banner.checking(_where(request.rows))
+            self._set_frame("")
+        elif s.last_check() is not None:
+            self.banner.show_check(s.last_check(), _where(s.rows()))
+            self._set_frame("ok" if s.last_check().ok else "fail")
+        elif not (self.banner.state() == "skipped" and s.check_skip_reason()) or request is not None:
+            if request is not None:
+                self._check_hint = "Gradient check: W or the rows changed while checking; press Check again."
+            self.banner.reset(self._check_hint or "Gradient check: press Check.")
+            self._set_frame("")
+        self._check_hint = ""
+
+    def _check_done(self, request: CheckRequest, outcome: object) -> None:
+        """The worker's result, on the GUI thread: shown only if W and the rows are still the checked ones."""
+        if isinstance(outcome, Exception):
+            self.banner.error(f"✗ Gradient check could not run: {outcome}")
+            self._set_frame("")
+            self.side.set_status(f"Check failed to run: {outcome}", error=True)
+            self._enable()
+            return
+        accepted = self.session.accept_check(request, outcome)
+        if not accepted:
+            self._check_hint = "Gradient check: W or the rows changed while checking; press Check again."
+        self._redraw_check()
+        self._enable()
+        if accepted:
+            self.checkFinished.emit(outcome.ok)
 
     def _set_frame(self, state: str) -> None:
         if state == self._frame_state:
@@ -363,31 +358,47 @@ class InspectorPanel(QWidget):
         self._frame.setStyleSheet(f"QFrame#inspectorFrame {{ border: {border}; {bg} }}")
 
     def _highlight_weight(self, i: int, j: int) -> None:
-        if self.grid.n_layers() and self._stage >= 2:
+        if self.grid.n_layers() and self.session.stage_index() >= 2:
             table = self.grid.card(self.grid.n_layers(), "grad_W").table
             table.setCurrentIndex(table.model().index(i, j))
 
+    def _select(self) -> None:
+        """The row/batch controls changed: select in the session (typed errors shown, never raised)."""
+        c = self.controls
+        try:
+            self.session.select(c.row.value(), c.batch.isChecked(), c.batch_size.value())
+        except BackpropLabError as e:
+            self.side.set_status(str(e), error=True)
+        self._redraw()
+
     def _on_row(self, index: int) -> None:
-        self._recompute()
+        self._select()
         self.sampleChanged.emit(index)
 
     def _on_selection(self, *_args: object) -> None:
-        self.controls.batch_size.setEnabled(self.batch_mode())
-        self._recompute()
+        self._select()
+
+    def _on_lr(self, value: float) -> None:
+        try:
+            self.session.set_lr(value)
+        except BackpropLabError as e:
+            self.side.set_status(str(e), error=True)
+        self._redraw()
 
     def _exportable(self) -> list[dict[str, Quantity]]:
-        if self._trace is None or not self._stage:
+        if self.session.trace() is None or not self.session.stage_index():
             raise RuntimeError("nothing to export yet: press Forward first")
         return self.shown_quantities()
 
     def _meta(self) -> dict:
-        assert self._trace is not None
+        s = self.session
+        t = s.trace()
+        assert t is not None
         chain = None
-        if self._stage >= 2 and self.chain.values() is not None:
+        if s.stage_index() >= 2 and self.chain.values() is not None:
             chain = {"i": self.chain.i_spin.value(), "j": self.chain.j_spin.value(),
                      "row": self.chain.row_spin.value(), **self.chain.values()}
-        return export.step_meta(self._trace, self.rows(), self._activations, self.stage(), self._n_updates, chain,
-                                self._check)
+        return export.step_meta(t, s.rows(), s.activations, s.stage(), s.n_updates(), chain, s.last_check())
 
     def _export_dialog(self, kind: str, ext: str, write) -> None:
         path, _ = QFileDialog.getSaveFileName(self, f"Export {kind}", f"inspector.{ext}", f"{kind} (*.{ext})")
@@ -400,3 +411,7 @@ class InspectorPanel(QWidget):
         else:
             self.side.set_status(f"Saved {path}")
 
+
+
+def _where(rows: Sequence[int]) -> str:
+    return f"rows {rows[0]}–{rows[-1]}" if len(rows) > 1 else f"row #{rows[0]}"

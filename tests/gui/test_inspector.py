@@ -258,6 +258,55 @@ def test_batch_mode_shows_rows_and_the_sum_identity(qtbot, panel):
 # exports -------------------------------------------------------------------------------------------------
 
 
+# the check off the GUI thread -------------------------------------------------------------------------------
+
+
+def _wide(width: int) -> list[torch.Tensor]:
+    """2-width-width-2, tanh: about 2·width² weights, each needing two forward passes in the finite differences."""
+    g = torch.Generator().manual_seed(0)
+    return [torch.randn(3, width, generator=g, dtype=torch.float64) * 0.5,
+            torch.randn(width + 1, width, generator=g, dtype=torch.float64) * 0.2,
+            torch.randn(width + 1, 2, generator=g, dtype=torch.float64) * 0.2]
+
+
+def test_check_runs_off_the_gui_thread_and_the_event_loop_keeps_turning(qtbot):
+    from PySide6.QtCore import QTimer
+
+    p = InspectorPanel()
+    qtbot.addWidget(p)
+    p.set_source(_wide(64), ["tanh", "tanh"], "softmax", X, T, LR)  # 4,482 weights: 8,964 forward passes
+    p.set_batch_mode(True, 5)
+    ticks_while_checking = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks_while_checking.append(p.checking()))
+    timer.start()
+    with qtbot.waitSignal(p.checkFinished, timeout=120_000) as sig:
+        click(qtbot, p, "checkButton")
+        # while it runs: the banner says so and nothing that would change W can be pressed
+        assert p.checking() and p.check_state() == "checking" and "checking…" in p.banner.text()
+        for name in ("updateButton", "stepAllButton", "resetWeightsButton", "checkButton"):
+            assert not p.findChild(QAbstractButton, name).isEnabled(), name
+        p.step_all()  # refused too when called directly
+        assert p.stage() == "" and p.session.n_updates() == 0
+    timer.stop()
+    # a blocking check would have let the timer fire at most once, after it returned (not while checking)
+    assert sum(ticks_while_checking) >= 3, ticks_while_checking
+    assert sig.args == [True] and p.check_state() == "ok" and not p.checking()
+    assert p.findChild(QAbstractButton, "stepAllButton").isEnabled()
+
+
+def test_a_check_result_for_changed_rows_or_weights_is_not_shown(qtbot):
+    p = InspectorPanel()
+    qtbot.addWidget(p)
+    p.set_source(_wide(60), ["tanh", "tanh"], "softmax", X, T, LR)
+    p.run_check()
+    p.select_sample(3)  # the rows change while the check of row #0 runs
+    assert p.wait_check() is None and p.last_check() is None
+    assert p.check_state() == "" and "changed while checking" in p.banner.text()
+    assert p.run_check(wait=True).ok and p.check_state() == "ok" and "row #3" in p.banner.text()
+
+
 def test_json_and_csv_exports_round_trip(qtbot, panel, tmp_path):
     panel.select_sample(2)
     click(qtbot, panel, "stepAllButton")
@@ -317,8 +366,9 @@ def test_rows_from_a_trainer_and_its_weights_stay_untouched(qtbot):
         p.select_sample(7)
     assert sig.args == [7]
     p.step_all()
-    p.run_check()
-    assert p.check_state() == "ok"
+    assert p.run_check() is None and p.check_state() == "checking"  # off the GUI thread: returns at once
+    c = p.wait_check()
+    assert p.check_state() == "ok" and c is p.last_check() and c.ok
     ref = trace(before, tr.net.activations, tr.output, part.x1[7:8, :-1], part.target[7:8], lr=tr.base_lr)
     for layer, lt in enumerate(ref.layers, start=1):
         np.testing.assert_array_equal(table(p, layer, "grad_W"), lt.grad_W)

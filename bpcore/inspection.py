@@ -1,0 +1,324 @@
+"""InspectorSession: the state behind the backprop inspector, without Qt (eq. 1–12 for chosen rows).
+
+The session holds copies only: the source weights (copied from the arrays or tensors it is given, so a training
+run that goes on writing its own tensors never changes what is inspected), the data rows X and their targets,
+its own weights after the updates applied in the session, the selected rows, μ, the stage revealed so far, the
+current bpcore.inspect.Trace and the last bpcore.inspect.Check. Its methods mirror an inspector's buttons::
+
+    s = InspectorSession()
+    s.set_source(weights, ["sigmoid"], "softmax", X, targets, lr=0.5)
+    s.select(3, batch=True, size=4)   # rows 3..6: ∇_W J = Σ_i h_i δ_iᵀ (eq. 9 over a mini-batch)
+    s.forward()                       # h, z, o (eq. 3, 11)
+    s.backward()                      # o', ∇_o J, δ, ∇_W J (eq. 5–9, 12)
+    s.update()                        # W ← W − μ Σ_i h_i δ_iᵀ on the session's copy (eq. 10)
+    s.check()                         # hand-derived ∇_W J against autograd and finite differences
+
+A gradient check can take seconds, so it splits in two: `check_request()` takes an immutable CheckRequest
+(copies of W and of the rows) that may `run()` on any thread, and `accept_check(request, result)` keeps the
+result only when neither the weights nor the rows changed since the request was taken (`version`).
+
+Stages are an ordered tuple (STAGES); a later stage (stepping the backward pass layer by layer, the optimizer's
+real step) is added by extending it and the methods here, not by the view that draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bpcore.errors import ConfigError, DataError
+from bpcore.inspect import Check, Trace, check, trace
+
+__all__ = ["CHECK_LIMIT", "STAGES", "CheckRequest", "InspectorSession"]
+
+STAGES: tuple[str, ...] = ("forward", "backward", "update")
+CHECK_LIMIT = 20_000  # weights; the finite-difference check needs two forward passes per weight
+
+
+def _copy_weight(W: Tensor | np.ndarray) -> Tensor:
+    """A tensor that shares no memory with W (a detached clone, or a tensor built from a copied array)."""
+    if isinstance(W, Tensor):
+        return W.detach().clone()
+    return torch.tensor(np.array(W, copy=True))
+
+
+def _copy_array(a: Tensor | np.ndarray) -> np.ndarray:
+    if isinstance(a, Tensor):
+        return a.detach().cpu().numpy().copy()
+    return np.array(a, copy=True)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Everything one gradient check needs, copied: safe to run on a worker thread while the session changes."""
+
+    weights: tuple[Tensor, ...]
+    activations: tuple[str, ...]
+    output: str
+    x: Tensor
+    target: Tensor
+    rows: tuple[int, ...]
+    version: int  # the session's version when the request was taken
+
+    def run(self) -> Check:
+        """bpcore.inspect.check on the copied weights and rows (seconds for large networks)."""
+        return check(list(self.weights), list(self.activations), self.output, self.x, self.target)
+
+
+class InspectorSession:
+    """One inspected network: forward, backward and update of chosen rows on the session's own copy of W."""
+
+    def __init__(self) -> None:
+        self._source: list[Tensor] = []
+        self._weights: list[Tensor] = []
+        self.activations: list[str] = []
+        self.output = "softmax"
+        self.X = np.zeros((0, 0))
+        self.targets = np.zeros(0)
+        self.class_names: list[str] | None = None
+        self._row, self._batch, self._size = 0, False, 1
+        self._lr = 0.1
+        self._stage = 0  # stages revealed: 0 none, 1 forward, 2 backward, 3 update
+        self._trace: Trace | None = None
+        self._applied = False  # the current trace's update was applied to the session's weights
+        self._n_updates = 0
+        self._check: Check | None = None
+        self._version = 0  # bumped whenever the weights or the rows change (a pending check then no longer applies)
+
+    # inputs -------------------------------------------------------------------------------------------------
+    def set_source(self, weights: Sequence[Tensor | np.ndarray], activations: Sequence[str], output: str,
+                   X: np.ndarray | Tensor, targets: np.ndarray | Tensor, lr: float,
+                   class_names: Sequence[str] | None = None) -> None:
+        """Inspect copies of these weights on the rows of X with targets (one per row); the stage is kept.
+
+        Targets are class ids (softmax), 0/1 (sigmoid) or values (identity). Raises DataError when X does not
+        fit W^(1) (D_0 + 1 rows, eq. 11) or the targets are not one per row.
+        """
+        if not weights:
+            raise DataError("inspector: need at least one weight matrix W^(1)")
+        source = [_copy_weight(W) for W in weights]
+        X, targets = _copy_array(X), _copy_array(targets)
+        d_in = int(source[0].shape[0]) - 1
+        if X.ndim != 2 or X.shape[1] != d_in or len(targets) != len(X):
+            raise DataError(f"inspector: need X (N, {d_in}) for W^(1) of shape {tuple(source[0].shape)} and N "
+                            f"targets, got X {X.shape} and {len(targets)} targets")
+        self._source = source
+        self._weights = [W.clone() for W in source]
+        self.activations, self.output = list(activations), output
+        self.X, self.targets = X, targets
+        self.class_names = list(class_names) if class_names is not None else None
+        self._n_updates = 0
+        self._row = min(self._row, max(0, len(X) - 1))
+        self._size = min(max(1, self._size), max(1, len(X)))
+        self.set_lr(lr, recompute=False)
+        self._changed()
+
+    def select(self, row: int, batch: bool | None = None, size: int | None = None) -> None:
+        """Inspect data row `row`, or rows row … row + size − 1 in batch mode (cut at the end of the data).
+
+        Raises DataError naming the row or size when it is outside the data."""
+        n = len(self.X)
+        if not 0 <= row < max(1, n):
+            raise DataError(f"inspector: row {row} is outside the data (rows 0–{n - 1})" if n
+                            else f"inspector: row {row} cannot be chosen, there are no rows")
+        if size is not None and not 1 <= size <= max(1, n):
+            raise DataError(f"inspector: batch size {size} must be between 1 and the {n} rows of the data")
+        self._row = int(row)
+        if batch is not None:
+            self._batch = bool(batch)
+        if size is not None:
+            self._size = int(size)
+        self._changed()
+
+    def set_lr(self, lr: float, recompute: bool = True) -> None:
+        """μ of eq. 10 (ConfigError unless a finite number > 0)."""
+        lr = float(lr)
+        if not (np.isfinite(lr) and lr > 0):
+            raise ConfigError(f"inspector: learning rate μ must be a finite number > 0, got {lr!r}")
+        self._lr = lr
+        if recompute:
+            self._retrace()
+
+    # queries ------------------------------------------------------------------------------------------------
+    def ready(self) -> bool:
+        """Whether there is a network and at least one row."""
+        return bool(self._weights) and len(self.X) > 0
+
+    def rows(self) -> list[int]:
+        """The inspected data rows."""
+        n = len(self.X)
+        if n == 0:
+            return []
+        return list(range(self._row, min(self._row + (self._size if self._batch else 1), n)))
+
+    def row(self) -> int:
+        """The selected (first) row."""
+        return self._row
+
+    def batch_mode(self) -> bool:
+        """Whether several rows are inspected together."""
+        return self._batch
+
+    def batch_size(self) -> int:
+        """B of batch mode (the selected rows may be fewer at the end of the data)."""
+        return self._size
+
+    def lr(self) -> float:
+        """μ of eq. 10."""
+        return self._lr
+
+    def stage_index(self) -> int:
+        """How many stages are revealed (0 none … len(STAGES))."""
+        return self._stage
+
+    def stage(self) -> str:
+        """The last revealed stage: '', 'forward', 'backward' or 'update'."""
+        return STAGES[self._stage - 1] if self._stage else ""
+
+    def trace(self) -> Trace | None:
+        """The engine's Trace behind the shown numbers (None before Forward)."""
+        return self._trace
+
+    def weights(self) -> list[Tensor]:
+        """The session's own W after its applied updates (clones)."""
+        return [W.clone() for W in self._weights]
+
+    def source_weights(self) -> list[Tensor]:
+        """The weights copied at set_source (clones)."""
+        return [W.clone() for W in self._source]
+
+    def n_updates(self) -> int:
+        """How many updates (eq. 10) the session's W is past the source weights."""
+        return self._n_updates
+
+    def last_check(self) -> Check | None:
+        """The last gradient check on the current weights and rows, or None."""
+        return self._check
+
+    def version(self) -> int:
+        """A counter that changes whenever the weights or the rows change."""
+        return self._version
+
+    def n_weights(self) -> int:
+        """How many weights the network has (biases included)."""
+        return sum(W.numel() for W in self._weights)
+
+    def check_skip_reason(self) -> str:
+        """Why a check would not run ('' when it would): too many weights for finite differences."""
+        n = self.n_weights()
+        if n <= CHECK_LIMIT:
+            return ""
+        return (f"Check skipped: {n:,} weights need {2 * n:,} forward passes for finite differences; the check "
+                f"is meant for networks up to {CHECK_LIMIT:,} weights.")
+
+    def tensors(self, rows: Sequence[int] | None = None) -> tuple[Tensor, Tensor]:
+        """x and the target of the rows (default: the inspected ones) in the weights' dtype and the loss's form:
+        class ids (softmax), a float column (sigmoid) or floats (identity)."""
+        rows = list(self.rows() if rows is None else rows)
+        like = self._weights[0]
+        x = torch.as_tensor(self.X[rows], dtype=like.dtype, device=like.device)
+        t = self.targets[rows]
+        if self.output == "softmax":
+            return x, torch.as_tensor(t, dtype=torch.long, device=like.device).reshape(-1)
+        return x, torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(len(rows), -1)
+
+    # the buttons --------------------------------------------------------------------------------------------
+    def forward(self) -> None:
+        """Trace the inspected rows with the session's W and reveal h, z = Wᵀh, o = φ(z) (eq. 3, 11)."""
+        if not self.ready():
+            return
+        self._compute()
+        self._stage = 1
+
+    def backward(self) -> None:
+        """Reveal o', ∇_o J, δ (eq. 5–8 and the hidden recursion) and ∇_W J = h δᵀ (eq. 9, 12).
+
+        Traces first when nothing current is shown (no trace yet, or its update was already applied)."""
+        if not self.ready():
+            return
+        if self._trace is None or self._applied:
+            self._compute()
+            self._stage = 2
+        else:
+            self._stage = max(self._stage, 2)
+
+    def update(self) -> None:
+        """Reveal −μ h δᵀ and W before/after, and apply W ← W − μ h δᵀ (eq. 10) to the session's copy."""
+        if not self.ready():
+            return
+        if self._trace is None or self._applied:
+            self._compute()
+        self._apply()
+        self._stage = 3
+
+    def step_all(self) -> None:
+        """Forward, Backward and Update at once: one step of gradient descent on the inspected rows."""
+        if not self.ready():
+            return
+        self._compute()
+        self._apply()
+        self._stage = 3
+
+    def reset_weights(self) -> None:
+        """Copy the source weights into the session again (updates undone); Forward/Backward stay revealed."""
+        if not self._source:
+            return
+        self._weights = [W.clone() for W in self._source]
+        self._n_updates = 0
+        self._changed()
+
+    def check(self) -> Check | None:
+        """Run the gradient check now, on this thread; None when there is nothing to check or it is skipped."""
+        request = self.check_request()
+        if request is None:
+            return None
+        result = request.run()
+        self.accept_check(request, result)
+        return result
+
+    def check_request(self) -> CheckRequest | None:
+        """A copy of what a check needs, to run anywhere; None when not ready or check_skip_reason() is set."""
+        if not self.ready() or self.check_skip_reason():
+            return None
+        x, t = self.tensors()
+        return CheckRequest(tuple(W.clone() for W in self._weights), tuple(self.activations), self.output, x, t,
+                            tuple(self.rows()), self._version)
+
+    def accept_check(self, request: CheckRequest, result: Check) -> bool:
+        """Keep `result` as the last check when the weights and rows are still those of `request`."""
+        if request.version != self._version:
+            return False
+        self._check = result
+        return True
+
+    # private ------------------------------------------------------------------------------------------------
+    def _compute(self) -> None:
+        self._trace = trace(self._weights, self.activations, self.output, *self.tensors(), lr=self._lr)
+        self._applied = False
+
+    def _apply(self) -> None:
+        assert self._trace is not None
+        self._weights = [torch.as_tensor(lt.W_next, dtype=W.dtype, device=W.device)
+                         for lt, W in zip(self._trace.layers, self._weights, strict=True)]
+        self._applied = True
+        self._n_updates += 1
+        self._version += 1
+        self._check = None
+
+    def _changed(self) -> None:
+        """The rows or the weights changed: the check no longer applies; trace again."""
+        self._version += 1
+        self._check = None
+        self._retrace()
+
+    def _retrace(self) -> None:
+        """Trace again and keep Forward/Backward revealed (an applied update is not repeated)."""
+        if self._stage and self.ready():
+            self._compute()
+            self._stage = min(self._stage, 2)
+        else:
+            self._trace, self._stage = None, 0
