@@ -181,11 +181,10 @@ class TrainingController(QObject):
         t = self.trainer
         self._replace(lambda: Trainer(exp, t.dataset, split=t.split))
 
-    def set_data(self, data: DataSpec | Dataset, dataset: Dataset | None = None) -> None:
-        """New data (fresh weights): a DataSpec (toy, bundled or csv:<path>), with the Dataset already read
-        from it when there is one (the data panel's CSV import), or a bare Dataset."""
-        if isinstance(data, Dataset):
-            data, dataset = self.experiment.data, data
+    def set_data(self, data: DataSpec, dataset: Dataset | None = None) -> None:
+        """New data (fresh weights): the DataSpec that names it (toy, bundled or csv:<path> with its target and
+        task), stored in the experiment so that a saved session or experiment reloads the same data, with the
+        Dataset already read from it when there is one (the data panel's CSV import; else it is read here)."""
         exp = self.experiment.replace(data=data)
         self._replace(lambda: Trainer(exp, dataset))
 

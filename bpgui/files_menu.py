@@ -1,25 +1,28 @@
 """The File menu: New, Open session, Save (Ctrl+S), Save as, Recent, Open CSV data, Export model, Export plots.
 
 Reading and writing is bpcore's (bpcore.session, bpcore.data through the controller) and pyqtgraph's
-exporters; this module picks paths, reports errors in a message box and keeps the Recent list.
+exporters; this module picks paths, reports errors in a message box and keeps the Recent list. CSV data has
+one route: Open CSV data… and a CSV file dropped anywhere on the window open the data panel's import dialog,
+whose target and task reach the controller's DataSpec together with the data read.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QGraphicsScene, QMainWindow, QWidget
 
 from bpgui import dialogs
 from bpgui.controller import TrainingController
+from bpgui.panels import CsvImportDialog, DataPanel
+from bpgui.panels.data_panel import csv_path_of
 from bpgui.settings import add_recent_file, recent_files
 
 SESSION_FILTER = "Backprop Lab session (*.safetensors);;All files (*)"
@@ -54,6 +57,16 @@ def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: li
             written.append(out)
         return written
     raise ValueError(f"{path}: choose a .png, .svg or .csv file name")
+
+
+def _show_dock_of(widget: QWidget) -> None:
+    """Show and raise the dock that holds widget (it may be a background tab)."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QDockWidget):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.show()
+        parent.raise_()
 
 
 def _svg_via_qt(target: pg.PlotItem | pg.GraphicsScene, path: str) -> None:
@@ -101,7 +114,8 @@ class FileMenu(QObject):
                   "Save the session under a new name", lambda: self.save_as())
         self.menu.addSeparator()
         self._add("openCsv", "Open CSV &data…", None,
-                  "Train on a numeric CSV file (last column = target)", lambda: self.open_csv())
+                  "Train on a numeric CSV file: preview it, choose the target column and the task",
+                  lambda: self.open_csv())
         self._add("exportModel", "&Export model…", None,
                   "Write the network and its experiment as a safetensors model file", lambda: self.export_model())
         self.export_menu = self.menu.addMenu("Export &plots")
@@ -116,6 +130,8 @@ class FileMenu(QObject):
         self.menu.addSeparator()
         self._add("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close the window", window.close)
         self.refresh_recent()
+        window.setAcceptDrops(True)  # a CSV file dropped anywhere on the window (the data panel takes its own)
+        window.installEventFilter(self)
 
     # ----------------------------------------------------------------------------------------- actions
     def new(self) -> bool:
@@ -152,14 +168,33 @@ class FileMenu(QObject):
                 return False
         return self._save(path)
 
-    def open_csv(self, path: str | None = None) -> bool:
-        """Train on a CSV file (its last column is the target)."""
+    def open_csv(self, path: str | os.PathLike[str] | None = None) -> CsvImportDialog | None:
+        """Open the data panel's CSV import dialog for a file (asks for one when path is None).
+
+        The dialog is window-modal and returns at once; Import sends the DataSpec with the chosen target and
+        task and the data read through the data panel to the window (MainWindow.set_data). None when no file
+        was chosen or it cannot be read (the data panel says why in a message box).
+        """
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.window, "Open CSV data", self._folder(), CSV_FILTER)
             if not path:
+                return None
+        panel = self._data_panel()
+        _show_dock_of(panel)  # the imported data then shows where the user sees it
+        return panel.open_csv(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A local CSV file dragged over the window is accepted; dropped, it opens the import dialog."""
+        if watched is self.window and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove,
+                                                        QEvent.Type.Drop):
+            path = csv_path_of(event.mimeData())
+            if path is None:
                 return False
-        data = dataclasses.replace(self.controller.experiment.data, source=f"csv:{path}", target=None)
-        return self._guard("Cannot use the CSV file", self.controller.set_data, data)
+            event.acceptProposedAction()
+            if event.type() == QEvent.Type.Drop:
+                self.open_csv(path)
+            return True
+        return super().eventFilter(watched, event)
 
     def export_model(self, path: str | None = None) -> bool:
         """Write the network as a model file."""
@@ -206,6 +241,12 @@ class FileMenu(QObject):
         self.recent_menu.setEnabled(bool(files))
 
     # ----------------------------------------------------------------------------------------- private
+    def _data_panel(self) -> DataPanel:
+        panel = self.window.findChild(DataPanel)
+        if panel is None:  # build_views always makes one; a window without it is a programming error
+            raise RuntimeError("the window has no data panel to import CSV files with")
+        return panel
+
     def _add(self, key, text, shortcut, tip, slot) -> QAction:
         action = QAction(text, self.window)
         action.setObjectName(f"{key}Action")

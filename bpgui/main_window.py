@@ -137,13 +137,12 @@ class MainWindow(QMainWindow):
             return
         self._try("Architecture", self.controller.set_model, spec)
 
-    def set_data(self, data: DataSpec | Dataset) -> None:
-        """New data from the data panel; asks first while training runs."""
+    def set_data(self, data: DataSpec, dataset: Dataset | None = None) -> None:
+        """New data from the data panel (its DataSpec, with the Dataset its CSV import read); asks first while
+        training runs. Every route to new data (the panel, File ▸ Open CSV data…, a dropped file) ends here."""
         if self.controller.running and not dialogs.ask_reset(self, "data"):
             self._sync_controls()
             return
-        panel = self.views.data_panel
-        dataset = panel.loaded_dataset() if panel is not None and isinstance(data, DataSpec) and data.is_csv else None
         self._try("Cannot use the data", self.controller.set_data, data, dataset)
 
     def showEvent(self, event) -> None:

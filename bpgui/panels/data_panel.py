@@ -39,7 +39,7 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _DROP_STYLE = "DataPanel#dataPanel { border: 2px dashed #0072B2; border-radius: 6px; }"
 
 
-def _csv_path(mime) -> str | None:
+def csv_path_of(mime) -> str | None:
     """The first local file with a CSV-like suffix among the dragged URLs, or None."""
     if mime is None or not mime.hasUrls():
         return None
@@ -50,15 +50,19 @@ def _csv_path(mime) -> str | None:
 
 
 class DataPanel(QWidget):
-    """Where the data comes from and how it is split; emits ``datasetChanged(DataSpec)`` on each user change.
+    """Where the data comes from and how it is split; emits ``datasetChanged(DataSpec, Dataset | None)`` on each
+    user change.
 
     Dragging the noise slider or typing in a spin box emits at most once per ~150 ms and once more at the end
-    (slider release); an invalid split shows an inline error and emits nothing. A CSV file (Open CSV… or a
-    dropped file) goes through CsvImportDialog; after a successful read the panel emits
-    ``DataSpec(source="csv:<path>", target=…)`` and ``loaded_dataset()`` returns what was read.
+    (slider release); an invalid split shows an inline error and emits nothing. A CSV file (Open CSV…, File ▸
+    Open CSV data…, or a file dropped on the panel or the window) goes through CsvImportDialog; after a
+    successful read the panel emits ``DataSpec(source="csv:<path>", target=…, task=…)`` together with the
+    Dataset that was read, so whoever stores the spec stores the task and target the user chose. The Dataset
+    is None when there is nothing read to reuse (toy and bundled sets, a CSV file only listed by set_spec):
+    the receiver then reads the data the spec names.
     """
 
-    datasetChanged = Signal(object)
+    datasetChanged = Signal(object, object)  # DataSpec, Dataset | None (the data that spec names, when read)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +73,7 @@ class DataPanel(QWidget):
         self._quiet = False
         self._last: DataSpec | None = None
         self._exact_noise: tuple[float, float] | None = None  # (shown, exact) to survive display rounding
-        self._csv: dict[str, tuple[str | int | None, str, Dataset | None]] = {}  # source → target, task, data
+        self._csv: dict[str, tuple[str | int | None, str, Dataset | None]] = {}  # source → target, task, data read
         self._csv_dir = str(Path.home())
         self._throttle = Throttle(THROTTLE_MS, self._emit_if_changed, self)
 
@@ -154,10 +158,10 @@ class DataPanel(QWidget):
         if split is None:
             raise ConfigError(f"data.split: {self._split.error()}")
         source = self._source.source()
-        target = self._csv[source][0] if source in self._csv else None
+        target, task, _ = self._csv.get(source, (None, "auto", None))
         return DataSpec(source=source, n_samples=self._samples.value(), noise=self._noise_value(),
                         seed=self._seed.value(), split=split, standardise=self._standardise.isChecked(),
-                        target=target)
+                        target=target, task=task)
 
     def set_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` without emitting datasetChanged (a CSV source is listed, not read)."""
@@ -165,8 +169,8 @@ class DataPanel(QWidget):
         try:
             if spec.is_csv:
                 old = self._csv.get(spec.source)
-                keep = old is not None and old[0] == spec.target
-                self._csv[spec.source] = (spec.target, old[1] if keep else "auto", old[2] if keep else None)
+                keep = old is not None and old[:2] == (spec.target, spec.task)  # the data read still fits
+                self._csv[spec.source] = (spec.target, spec.task, old[2] if keep else None)
             self._source.set_source(spec.source)
             self._samples.setValue(spec.n_samples)
             self._noise.setValue(spec.noise)
@@ -181,7 +185,7 @@ class DataPanel(QWidget):
         self._refresh()
 
     def loaded_dataset(self) -> Dataset | None:
-        """The Dataset the last CSV import read, while the current source is that file with that target."""
+        """The Dataset the last CSV import read, while the current source is that file with that target and task."""
         entry = self._csv.get(self._source.source())
         return entry[2] if entry is not None else None
 
@@ -211,7 +215,7 @@ class DataPanel(QWidget):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept a drag that carries a local .csv file and outline the panel."""
-        if _csv_path(event.mimeData()):
+        if csv_path_of(event.mimeData()):
             event.acceptProposedAction()
             self.setStyleSheet(_DROP_STYLE)
         else:
@@ -219,7 +223,7 @@ class DataPanel(QWidget):
 
     def dragMoveEvent(self, event) -> None:
         """Keep accepting a CSV drag while it moves over child widgets."""
-        if _csv_path(event.mimeData()):
+        if csv_path_of(event.mimeData()):
             event.acceptProposedAction()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
@@ -230,7 +234,7 @@ class DataPanel(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         """Open the import dialog for the dropped CSV file."""
         self.setStyleSheet("")
-        path = _csv_path(event.mimeData())
+        path = csv_path_of(event.mimeData())
         if path is None:
             event.ignore()
             return
@@ -275,6 +279,7 @@ class DataPanel(QWidget):
             self._source.set_source(source)
         finally:
             self._quiet = False
+        self._last = None  # an accepted import always goes out, even with the same settings (the file may be new)
         self._flush()
 
     def _poke(self) -> None:
@@ -294,7 +299,7 @@ class DataPanel(QWidget):
             return  # the inline error says why; nothing to emit
         if spec != self._last:
             self._last = spec
-            self.datasetChanged.emit(spec)
+            self.datasetChanged.emit(spec, self.loaded_dataset())
 
     def _refresh(self) -> None:
         """Enable the toy controls for toy sets only and update the summary line."""
