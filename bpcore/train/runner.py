@@ -567,12 +567,14 @@ class _Child:
 
     def publish(self, snap) -> None:
         """Hand the snapshot to the sender thread, replacing one it has not sent yet: the training thread never
-        waits for the views, the pickling or the pipe."""
+        waits for the views, the pickling or the pipe. The commands it reflects are those acknowledged now."""
         with self.wake:
             t = self.trainer
             if t is not None and {snap.state, t.state} == _HELD_OR_NOT:  # paused while the snapshot was taken
                 snap = dataclasses.replace(snap, state=t.state)
-            self.last = self.pending = snap
+            with self.lock:
+                acked = self.acked
+            self.last, self.pending = snap, (snap, acked)
             self.wake.notify_all()
 
     def send_loop(self) -> None:
@@ -584,9 +586,7 @@ class _Child:
                     self.wake.wait()
                 if self.closing:
                     return
-                snap, self.pending, self.credit = self.pending, None, False
-                with self.lock:
-                    acked = self.acked
+                (snap, acked), self.pending, self.credit = self.pending, None, False
             self._send(("snapshot", self.with_views(snap), acked))
 
     def with_views(self, snap):

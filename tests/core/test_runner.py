@@ -163,7 +163,7 @@ def test_snapshots_are_replaced_never_queued():
     for k in range(1, 6):  # the parent has not taken snapshot 0: nothing more is sent, the newest is kept
         child.publish(k)
     time.sleep(0.1)
-    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == 5
+    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == (5, 0)
     child.command("ack", [])
     wait_for(lambda: len(child.conn.sent) == 2, what="the newest snapshot")
     assert child.conn.sent[-1] == ("snapshot", 5, 0) and child.pending is None
