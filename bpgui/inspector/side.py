@@ -21,7 +21,7 @@ class SidePanel(QWidget):
         self.banner = CheckBanner()
         self._note = QLabel()
         describe(self._note, "weightsNote", "which weights are shown",
-                 "The panel works on its own copy of W; Update never changes the trainer's weights")
+                 "The panel works on its own copy of the weights it was given; Update never changes training")
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #505050;")
         self._status = QLabel()
@@ -36,10 +36,10 @@ class SidePanel(QWidget):
         self.set_updates(0)
 
     def set_updates(self, n: int) -> None:
-        """Say how many panel updates the shown W is past the trainer's weights."""
-        self._note.setText("W shown: the panel's own copy of the trainer's weights"
+        """Say how many panel updates the shown W is past the weights it was given."""
+        self._note.setText("W shown: the panel's own copy of the training weights it was given"
                            + (f" after {n} panel update(s)." if n else ".")
-                           + " Update never changes training; Reset W copies them again.")
+                           + " Update never changes training; Reset W restores that copy.")
 
     def set_status(self, text: str, error: bool = False) -> None:
         """A message (red when it reports an error)."""

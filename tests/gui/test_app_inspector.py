@@ -27,4 +27,10 @@ def test_clicking_a_sample_inspects_it_with_the_trainers_numbers(qtbot):
     for ours, theirs in zip(shown.layers, ref.layers, strict=True):
         assert np.array_equal(ours.delta, theirs.delta) and np.array_equal(ours.grad_W, theirs.grad_W)
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.net.weights, strict=True))  # training untouched
+    # the inspector holds copies: writing the record trainer's tensors (a newer snapshot) changes nothing shown
+    with torch.no_grad():
+        for W in trainer.net.weights:
+            W.add_(1.0)
+    assert all(torch.equal(a, b) for a, b in zip(panel.session.source_weights(), before, strict=True))
+    assert panel.run_check(wait=True).ok and panel.check_state() == "ok"
     window.close()

@@ -307,6 +307,18 @@ def test_a_check_result_for_changed_rows_or_weights_is_not_shown(qtbot):
     assert p.run_check(wait=True).ok and p.check_state() == "ok" and "row #3" in p.banner.text()
 
 
+def test_a_check_that_raises_is_reported_in_the_banner_not_lost_in_its_thread(qtbot, panel, monkeypatch):
+    from bpcore.inspection import CheckRequest
+
+    def broken(self):
+        raise FloatingPointError("non-finite J at row #0")
+
+    monkeypatch.setattr(CheckRequest, "run", broken)
+    assert panel.run_check(wait=True) is None
+    assert panel.check_state() == "error" and "non-finite J at row #0" in panel.banner.text()
+    assert not panel.checking() and panel.findChild(QAbstractButton, "stepAllButton").isEnabled()
+
+
 def test_json_and_csv_exports_round_trip(qtbot, panel, tmp_path):
     panel.select_sample(2)
     click(qtbot, panel, "stepAllButton")
