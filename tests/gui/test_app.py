@@ -200,14 +200,20 @@ def test_optimizer_and_epoch_limit_keep_weights_and_history(qtbot, dialogs):
     assert epoch_of(window) == 30 and len(ctl.latest.history["epoch"]) == 30
 
 
-def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
+def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path, monkeypatch):
+    critical: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda _p, title, text, *a, **k: critical.append(
+        (title, text)) or QMessageBox.StandardButton.Ok))
     window = make_window(qtbot)
     trainer = window.controller.trainer
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n0.1,0.2,0\n0.3,oops,1\n0.5,0.6,0\n")
-    assert not window.files.open_csv(str(bad))
-    (_title, text), = dialogs["warnings"]
+    dialog = window.files.open_csv(str(bad))  # File > Open CSV data: the data panel's import dialog
+    dialog.accept()  # Import reads the whole file: row 3 is refused, the dialog stays open
+    (_title, text), = critical
     assert "bad.csv" in text and "row 3" in text and "oops" in text
+    assert dialog.isVisible()
+    dialog.reject()
     assert window.controller.trainer is trainer and trainer.dataset.name == "spirals"
     assert window.controller.experiment.data.source == "spirals"
     # a good file loads
@@ -216,7 +222,7 @@ def test_bad_csv_shows_the_error_and_keeps_the_data(qtbot, dialogs, tmp_path):
     X = rng.normal(size=(40, 3))
     rows = "\n".join(f"{a:.4f},{b:.4f},{c:.4f},{int(a + b > 0)}" for a, b, c in X)
     good.write_text("a,b,c,y\n" + rows + "\n")
-    assert window.files.open_csv(str(good))
+    window.files.open_csv(str(good)).accept()
     assert window.controller.trainer.dataset.n_features == 3
     assert window.views.decision_title.text().startswith("good: predicted class of every sample")
 
@@ -362,7 +368,7 @@ def test_exports(qtbot, dialogs, tmp_path):
 def test_data_panel_change_rebuilds(qtbot, dialogs):
     window = make_window(qtbot)
     panel = window.views.data_panel
-    panel.datasetChanged.emit(DataSpec(source="moons", n_samples=200))
+    panel.datasetChanged.emit(DataSpec(source="moons", n_samples=200), None)  # a toy set: nothing read yet
     assert window.controller.trainer.dataset.name == "moons" and len(window.controller.trainer.dataset) == 200
     assert window.views.architecture_editor.shape_text().startswith("2")
 

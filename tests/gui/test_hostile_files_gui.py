@@ -111,9 +111,10 @@ def test_open_csv_from_the_file_menu_shows_the_typed_error(qtbot, boxes, tmp_pat
     window = MainWindow(None, settings=open_settings())
     qtbot.addWidget(window)
     path = make(tmp_path, ".csv")
-    assert not window.files.open_csv(str(path))
+    assert window.files.open_csv(str(path)) is None  # the data panel's import route: no dialog for it
     (title, text), = boxes
-    assert title == "Cannot use the CSV file" and str(path) in text and words in text, text
+    assert title == "Cannot open the CSV file" and str(path) in text and words in text, text
+    assert window.findChild(CsvImportDialog) is None
     assert window.controller.experiment.data.source == "spirals"
 
 

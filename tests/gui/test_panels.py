@@ -33,11 +33,17 @@ from bpgui.toolbar import TrainingToolbar
 
 
 class Recorder:
-    """Collects the payloads of a signal."""
+    """Collects the payloads of a signal: `items` its first argument, `rest` the others (the data panel's
+    datasetChanged carries the Dataset read beside the DataSpec)."""
 
     def __init__(self, signal) -> None:
         self.items: list = []
-        signal.connect(self.items.append)
+        self.rest: list[tuple] = []
+        signal.connect(self._record)
+
+    def _record(self, first, *rest) -> None:
+        self.items.append(first)
+        self.rest.append(rest)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -275,7 +281,7 @@ def test_data_switching_source_emits_the_spec(qtbot, panel):
     assert panel.spec() == DataSpec()
     with qtbot.waitSignal(panel.datasetChanged, timeout=1000) as blocker:
         select_source(panel, "moons")
-    assert blocker.args[0] == DataSpec(source="moons")
+    assert blocker.args == [DataSpec(source="moons"), None]  # a toy set: nothing read to pass along
     assert panel.summary() == "moons · 400 samples · 2 features · 2 classes"
     with qtbot.waitSignal(panel.datasetChanged, timeout=1000) as blocker:
         select_source(panel, "sine")
@@ -386,6 +392,19 @@ def test_data_set_spec_is_silent_and_round_trips(qtbot, panel, tmp_path):
     assert not child(panel, QWidget, "dataNoise").isEnabled()
 
 
+@pytest.mark.parametrize(("target", "task"), [("cls", "auto"), ("x2", "regression"), (0, "classification")])
+def test_data_set_spec_keeps_the_csv_target_and_task(qtbot, panel, good_csv, target, task):
+    """A CSV spec shown by set_spec (a loaded session) comes back whole, and re-opening the import dialog
+    for that file starts from its target column and task."""
+    spec = DataSpec(source=f"csv:{good_csv}", target=target, task=task)
+    panel.set_spec(spec)
+    assert panel.spec() == spec
+    dialog = panel.open_csv(good_csv)
+    assert dialog.target() == ("x1" if target == 0 else target)  # a unique column name is given by name
+    assert dialog.task() == task
+    dialog.reject()
+
+
 def test_data_typing_samples_and_seed_emit(qtbot, panel):
     got = Recorder(panel.datasetChanged)
     child(panel, QAbstractSpinBox, "dataSamples").setValue(1000)
@@ -427,18 +446,19 @@ def test_csv_dialog_previews_and_honours_the_target(qtbot, panel, good_csv):
     task.setCurrentIndex(task.findData("regression"))
     qtbot.mouseClick(import_button(dialog), Qt.MouseButton.LeftButton)
     assert dialog.result() == QDialog.DialogCode.Accepted
-    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2")
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2", task="regression")
     ds = panel.loaded_dataset()
     assert ds is not None and ds.task == "regression"
+    assert got.rest[-1] == (ds,)  # the data read travels with its spec
     assert ds.feature_names == ("x1", "cls") and len(ds) == 30
     assert panel.summary() == "points.csv · 30 samples · 2 features · regression"
     assert not child(panel, QWidget, "dataNoise").isEnabled()
     # the file stays in the source list: switch away and back
     select_source(panel, "xor")
-    assert panel.loaded_dataset() is None
+    assert panel.loaded_dataset() is None and got.rest[-1] == (None,)
     select_source(panel, f"csv:{good_csv}")
-    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2")
-    assert panel.loaded_dataset() is ds
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="x2", task="regression")
+    assert panel.loaded_dataset() is ds and got.rest[-1] == (ds,)
 
 
 def test_csv_header_click_chooses_the_target(qtbot, good_csv):
@@ -508,7 +528,7 @@ def test_csv_drop_opens_the_import_dialog(qtbot, panel, good_csv):
     dialog = panel.findChild(CsvImportDialog)
     assert dialog is not None and dialog.isVisible() and dialog.path() == str(good_csv)
     qtbot.mouseClick(import_button(dialog), Qt.MouseButton.LeftButton)
-    assert got.last == DataSpec(source=f"csv:{good_csv}", target="cls")
+    assert got.last == DataSpec(source=f"csv:{good_csv}", target="cls")  # task "auto", as the dialog left it
     assert panel.loaded_dataset().class_names == ("0", "1")
     assert panel.summary() == "points.csv · 30 samples · 2 features · 2 classes"
 
