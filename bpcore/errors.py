@@ -21,3 +21,12 @@ class ModelFileError(BackpropLabError, OSError):
 
 class DivergenceError(BackpropLabError, FloatingPointError):
     """Training diverged: a non-finite or exploding loss, weights or gradients (the CLI exits 3)."""
+
+
+class ShapeError(BackpropLabError, ValueError):
+    """A tensor does not fit where it is used: an input against the first layer's W, a target against the
+    logits, a weight against the layer below (the message names it, the expected and the given shape)."""
+
+
+class ClassIdError(BackpropLabError, ValueError):
+    """A class id outside 0..K−1 (the message names the function, the row, the id and K)."""

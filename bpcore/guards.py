@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from bpcore.errors import BackpropLabError
+from bpcore.errors import ClassIdError, ShapeError
 
 __all__ = [
     "ClassIdError",
@@ -28,15 +28,6 @@ __all__ = [
     "class_id_error",
     "versions",
 ]
-
-
-class ShapeError(BackpropLabError, ValueError):
-    """A tensor does not fit where it is used: an input against the first layer's W, a target against the
-    logits, a weight against the layer below (the message names it, the expected and the given shape)."""
-
-
-class ClassIdError(BackpropLabError, ValueError):
-    """A class id outside 0..K−1 (the message names the function, the row, the id and K)."""
 
 
 def _shape(t: Tensor) -> str:
