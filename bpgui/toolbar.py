@@ -18,17 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from bpcore.config import LIMITS, OPTIMIZERS, TrainSpec
+from bpgui.describe import describe
 from bpgui.spinboxes import MAX_SEED_SHOWN, NumberSpin
 
 _OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
-
-
-def describe(widget, object_name: str, accessible_name: str, tooltip: str) -> None:
-    """objectName, accessibleName and tooltip in one call (QAction: no accessibleName, its button gets it)."""
-    widget.setObjectName(object_name)
-    if hasattr(widget, "setAccessibleName"):
-        widget.setAccessibleName(accessible_name)
-    widget.setToolTip(tooltip)
 
 
 class TrainingToolbar(QToolBar):

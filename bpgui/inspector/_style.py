@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtWidgets import QWidget
+from bpgui.describe import describe  # noqa: F401 (re-exported for this package's modules)
 
 # one light tint per stage, so a projected panel shows at a glance which numbers each button revealed
 STAGE_COLOURS = {"forward": "#e8f1fb", "backward": "#fdf0e1", "update": "#e7f5ec"}
@@ -16,13 +16,6 @@ FAIL_BACKGROUND = "#ffd9d9"
 
 _SUP = re.compile(r"\^\(([^)]*)\)")
 _SUB = re.compile(r"_(o|W|i|j|k)(?![A-Za-z0-9])")
-
-
-def describe(widget: QWidget, object_name: str, accessible_name: str, tooltip: str) -> None:
-    """Set objectName, accessibleName and tooltip in one place."""
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible_name)
-    widget.setToolTip(tooltip)
 
 
 def rich(symbol: str) -> str:

@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel
+
+from bpgui.describe import describe
 
 ERROR_STYLE = "color: #B00020;"
 WARNING_STYLE = "color: #9A5B00;"
 HINT_STYLE = "color: #555555;"
-
-
-def describe(widget: QWidget, object_name: str, accessible_name: str, tooltip: str) -> None:
-    """Set objectName, accessibleName and tooltip in one place."""
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible_name)
-    widget.setToolTip(tooltip)
 
 
 def message_label(object_name: str, accessible_name: str, tooltip: str, style: str = HINT_STYLE) -> QLabel:

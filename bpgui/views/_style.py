@@ -5,16 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QPixmapCache
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem
 
+from bpgui.describe import describe  # noqa: F401 (re-exported for this package's modules)
 from bpgui.views import palette
-
-
-def describe(widget: QWidget, object_name: str, accessible_name: str, tooltip: str) -> None:
-    """Set objectName, accessibleName and tooltip in one place."""
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible_name)
-    widget.setToolTip(tooltip)
 
 
 def layout_widget() -> pg.GraphicsLayoutWidget:
