@@ -52,6 +52,13 @@ def _copy_array(a: Tensor | np.ndarray) -> np.ndarray:
     return np.array(a, copy=True)
 
 
+def _checked_lr(lr: float) -> float:
+    lr = float(lr)
+    if not (np.isfinite(lr) and lr > 0):
+        raise ConfigError(f"inspector: learning rate μ must be a finite number > 0, got {lr!r}")
+    return lr
+
+
 @dataclass(frozen=True)
 class CheckRequest:
     """Everything one gradient check needs, copied: safe to run on a worker thread while the session changes."""
@@ -96,8 +103,10 @@ class InspectorSession:
         """Inspect copies of these weights on the rows of X with targets (one per row); the stage is kept.
 
         Targets are class ids (softmax), 0/1 (sigmoid) or values (identity). Raises DataError when X does not
-        fit W^(1) (D_0 + 1 rows, eq. 11) or the targets are not one per row.
+        fit W^(1) (D_0 + 1 rows, eq. 11) or the targets are not one per row, ConfigError for μ; nothing changes
+        then.
         """
+        lr = _checked_lr(lr)
         if not weights:
             raise DataError("inspector: need at least one weight matrix W^(1)")
         source = [_copy_weight(W) for W in weights]
@@ -114,7 +123,7 @@ class InspectorSession:
         self._n_updates = 0
         self._row = min(self._row, max(0, len(X) - 1))
         self._size = min(max(1, self._size), max(1, len(X)))
-        self.set_lr(lr, recompute=False)
+        self._lr = lr
         self._changed()
 
     def select(self, row: int, batch: bool | None = None, size: int | None = None) -> None:
@@ -134,14 +143,10 @@ class InspectorSession:
             self._size = int(size)
         self._changed()
 
-    def set_lr(self, lr: float, recompute: bool = True) -> None:
+    def set_lr(self, lr: float) -> None:
         """μ of eq. 10 (ConfigError unless a finite number > 0)."""
-        lr = float(lr)
-        if not (np.isfinite(lr) and lr > 0):
-            raise ConfigError(f"inspector: learning rate μ must be a finite number > 0, got {lr!r}")
-        self._lr = lr
-        if recompute:
-            self._retrace()
+        self._lr = _checked_lr(lr)
+        self._retrace()
 
     # queries ------------------------------------------------------------------------------------------------
     def ready(self) -> bool:

@@ -156,13 +156,14 @@ def test_numbers_equal_bpcore_inspect_trace_and_batch_sums(row, size):
     (lambda s: s.set_source([W1, W2], ["sigmoid"], "softmax", X[:, :1], T, LR), DataError, r"X \(N, 2\)"),
     (lambda s: s.set_source([W1, W2], ["sigmoid"], "softmax", X, T[:3], LR), DataError, "3 targets"),
     (lambda s: s.set_source([], [], "softmax", X, T, LR), DataError, r"W\^\(1\)"),
+    (lambda s: s.set_source([W1, W2], ["sigmoid"], "softmax", X, T, -1.0), ConfigError, "learning rate μ"),
 ])
 def test_bad_selections_are_typed_and_named(call, error, where):
     s = session()
     s.select(1)
     with pytest.raises(error, match=where):
         call(s)
-    assert s.rows() == [1]  # nothing changed
+    assert s.rows() == [1] and s.lr() == LR and s.n_weights() == W1.size + W2.size  # nothing changed
 
 
 # the gradient check ---------------------------------------------------------------------------------------------
