@@ -18,9 +18,8 @@ from bpgui.settings import open_settings
 
 # (target column, task chosen in the dialog, task of the data read). The "cls" column holds 0/1, which "auto"
 # reads as two classes: choosing regression for it must survive a save, as must a feature column as target.
-ROWS = [("x2", "regression", "regression"), ("cls", "regression", "regression"),
-        ("cls", "classification", "classification"), ("cls", "auto", "classification")]
-IDS = ["x2-regression", "cls-regression", "cls-classification", "cls-auto"]
+ROWS = [("x2", "regression", "regression"), ("cls", "regression", "regression"), ("cls", "auto", "classification")]
+IDS = ["x2-regression", "cls-regression", "cls-auto"]
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +113,7 @@ def _drag(mime: QMimeData) -> tuple[QDragEnterEvent, QDropEvent]:
     return enter, drop
 
 
-@pytest.mark.parametrize("where", ["window", "loss", "decision_title", "weights", "criteria"])
+@pytest.mark.parametrize("where", ["window", "loss", "weights"])
 def test_csv_dropped_on_the_window_opens_the_same_dialog(qtbot, boxes, points, where) -> None:
     """Dropped on the window or on a view that takes no drops itself (the event goes up to the window)."""
     window = window_for(qtbot)
