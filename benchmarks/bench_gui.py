@@ -173,7 +173,7 @@ def main(argv=None):
              f"{heat:.1f}, {big_p99:.1f} ms", ">= 20, <= 30 ms" if not in_process else "(fallback)"],
         ]
     if args.out:
-        write_section(args.out, "GUI: repaints per view, responsiveness and training throughput",
+        write_section(args.out, "GUI responsiveness and training throughput",
                       "QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_gui",
                       ["runner", "measure", "value", "target"], rows,
                       note=f"{args.rounds} interleaved rounds of {args.seconds:g} s per runner, 1600×1000 offscreen "
