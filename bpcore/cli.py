@@ -303,7 +303,6 @@ def _train_on(args: argparse.Namespace, world) -> int:
             raise ModelFileError(f"cannot write model file {out}: folder {out.absolute().parent} is not writable")
     if world.is_main and args.save_experiment:
         save_experiment(exp, args.save_experiment)
-    extra = _model_extra(trainer)
     every = exp.training.checkpoint_every
     progress = _Progress(exp.training.epochs, trainer.task,
                          enabled=world.is_main and not args.quiet and sys.stderr.isatty())
@@ -312,7 +311,7 @@ def _train_on(args: argparse.Namespace, world) -> int:
         progress(snap)
         if world.is_main and every and snap.epoch % every == 0 and not snap.finished:
             try:  # a full disk costs this checkpoint, not the run: report it and train on
-                save_session(out, trainer, extra)
+                save_session(out, trainer)
             except OSError as e:  # ModelFileError is one
                 progress.note(f"checkpoint at epoch {snap.epoch} not written ({_one_line(str(e))}); "
                               "training goes on")
@@ -325,7 +324,7 @@ def _train_on(args: argparse.Namespace, world) -> int:
     if not world.is_main:
         return EXIT_DIVERGED if diverged else EXIT_OK
     try:
-        save_session(out, trainer, extra)  # the last finite weights, also after a divergence or a stop
+        save_session(out, trainer)  # the last finite weights, also after a divergence or a stop
     except OSError as e:
         if isinstance(e, ModelFileError):
             raise
@@ -334,14 +333,6 @@ def _train_on(args: argparse.Namespace, world) -> int:
         _say(snap.reason)
     _json_line(_summary(trainer, snap, seconds, out))
     return EXIT_DIVERGED if diverged else EXIT_OK
-
-
-def _model_extra(trainer) -> dict[str, Any]:
-    """What eval needs besides the weights: standardisation statistics, feature and class names."""
-    split, ds = trainer.split, trainer.dataset
-    stats = None if split.mean is None else {"mean": split.mean.tolist(), "std": split.std.tolist()}
-    return {"dataset": ds.name, "task": ds.task, "standardise": stats, "feature_names": list(ds.feature_names),
-            "class_names": None if ds.class_names is None else list(ds.class_names)}
 
 
 def _summary(trainer, snap, seconds: float, out: Path) -> dict[str, Any]:

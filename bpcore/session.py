@@ -237,9 +237,25 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu")
     return Session(model, f.experiment, info.history, extra, info)
 
 
+def data_extra(trainer) -> dict[str, Any]:
+    """What a model file needs besides the weights to be used on new data (`bpcore eval`, File ▸ Open model):
+    the data set's name and task, its feature and class names and the standardisation statistics of the
+    training inputs (null when trained without). The CLI and the window write the same fields."""
+    split, ds = trainer.split, trainer.dataset
+    stats = None if split.mean is None else Standardisation(tuple(split.mean.tolist()), tuple(split.std.tolist()))
+    return {"dataset": ds.name, "task": ds.task, "standardise": None if stats is None else stats.to_json(),
+            "feature_names": list(ds.feature_names),
+            "class_names": None if ds.class_names is None else list(ds.class_names)}
+
+
+def export_model(path: str | os.PathLike[str], trainer) -> None:
+    """Write a Trainer's network, experiment and data description (`data_extra`) as a model file."""
+    save_model(path, trainer.model, trainer.experiment, data_extra(trainer))
+
+
 def save_session(path: str | os.PathLike[str], trainer, extra: dict | None = None) -> None:
-    """Write a Trainer's model, experiment and history (NaN kept as null in JSON)."""
+    """Write a Trainer's model, experiment, data description (`data_extra`) and history (NaN kept as null)."""
     history, _ = trainer.history.views()
     hist = {k: [None if not np.isfinite(x) else float(x) for x in v] for k, v in history.items()}
-    save_model(path, trainer.model, trainer.experiment, {**(extra or {}), "history": hist,
+    save_model(path, trainer.model, trainer.experiment, {**data_extra(trainer), **(extra or {}), "history": hist,
                                                          "epoch": trainer.epoch, "step": trainer.step_count})

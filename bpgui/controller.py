@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from bpcore.config import DataSpec, Experiment, ModelSpec, validate
 from bpcore.data import Dataset
 from bpcore.errors import ModelFileError
-from bpcore.session import load_model, save_model, save_session
+from bpcore.session import export_model, load_model, save_session
 from bpcore.train import RunState, Snapshot, Trainer
 from bpcore.train.progress import restore_progress
 from bpcore.train.runner import ProcessRunner
@@ -231,10 +231,10 @@ class TrainingController(QObject):
         self._set_dirty(False)
 
     def export_model(self, path: str | os.PathLike[str]) -> None:
-        """Write the network and its experiment as a model file."""
+        """Write the network, its experiment and its data description (standardisation, names) as a model
+        file, the same fields `bpcore train` writes, so `bpcore eval` uses it as the window did."""
         with self._held():
-            t = self.synced()
-            save_model(path, t.model, t.experiment)
+            export_model(path, self.synced())
 
     def synced(self) -> Trainer:
         """The record Trainer brought up to the newest snapshot: its weights, history, epoch and step (a running

@@ -135,3 +135,26 @@ def test_ctrl_c_in_the_terminal_ends_the_window_and_its_training_process(tmp_pat
     while not all(gone(k) for k in kids) and time.monotonic() < end:
         time.sleep(0.05)
     assert all(gone(k) for k in kids)
+
+
+def test_files_the_window_writes_carry_the_data_description(qtbot, tmp_path):
+    """A model exported or a session saved by the window holds the standardisation statistics and the
+    feature and class names, as `bpcore train`'s files do: `bpcore eval` treats new data as the window did."""
+    from bpcore.cli import main as cli
+    from bpcore.session import load_model
+
+    w = MainWindow(Experiment().replace(data={"source": "iris"}, training={"epochs": 20}), settings=None,
+                   ask_on_close=False, in_process=True)
+    qtbot.addWidget(w)
+    ctl = w.controller
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
+    split = ctl.trainer.split
+    for name, write in (("model", ctl.export_model), ("session", ctl.save_session)):
+        path = tmp_path / f"{name}.safetensors"
+        write(path)
+        info = load_model(path).info
+        assert info.standardise is not None and info.task == "classification" and info.dataset == "iris"
+        assert abs(max(a - b for a, b in zip(info.standardise.mean, split.mean, strict=True))) < 1e-12
+        assert info.class_names == ("setosa", "versicolor", "virginica") and len(info.feature_names) == 4
+    assert cli(["eval", str(tmp_path / "model.safetensors"), "--data", "iris"]) == 0
