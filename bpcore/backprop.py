@@ -341,30 +341,65 @@ def mse_and_grad(o: Tensor, target: Tensor, where: str = "mse") -> tuple[Tensor,
     return diff.square().mean(), diff.mul_(2 / target.numel())
 
 
-# Output kind -> (fused loss on logits z, its δ^(L)); `predict` applies the output activation.
-# Each takes (z, target, where): `where` names the caller in the messages of refused targets.
-LOSSES: dict[str, tuple[Callable[..., Tensor], Callable[..., Tensor]]] = {
-    "softmax": (cross_entropy, cross_entropy_delta),
-    "sigmoid": (binary_cross_entropy, binary_cross_entropy_delta),
-    "identity": (mse, mse_grad),
+@dataclass(frozen=True)
+class Output:
+    """An output kind, everything about it in one place: o = output(z^(L)), the loss J of eq. 1 that goes with
+    it and its δ^(L) of eq. 8 (each taking (z, target, where); `where` names the caller in messages of refused
+    targets), both at once for a forward that knows a backward follows, the targets' form and the task.
+
+    The trainer, the fused Functions, the inspector, the CLI and the window take these from `output_kind`,
+    never by comparing names.
+    """
+
+    name: str
+    o: Callable[[Tensor], Tensor]  # output activation of z^(L) (predictions)
+    loss: Callable[..., Tensor]  # J(z, t): mean over the batch (eq. 1)
+    delta: Callable[..., Tensor]  # δ^(L) = ∂J/∂z (eq. 8), not differentiable
+    loss_and_delta: Callable[..., tuple[Tensor, Tensor]]  # (J, δ^(L)) from one pass
+    task: str  # "classification" or "regression"
+    target: str  # "class ids" (int64, (B,)), "0/1" (float, (B, 1)) or "values" (float, (B, T))
+    loss_name: str  # for labels: "cross-entropy", "binary cross-entropy", "mean squared error"
+    units: Callable[[int, int], int]  # (classes K, target columns T) -> units of the output layer
+    classes: Callable[[int], int]  # units of the output layer -> classes it tells apart (0: values)
+    targets: Callable[[Tensor, torch.dtype, int, int], Tensor]  # (y, dtype, rows, T) -> the loss's target
+
+    @property
+    def classifies(self) -> bool:
+        """True for class outputs (softmax, sigmoid): scored by accuracy, not R²."""
+        return self.task == "classification"
+
+
+OUTPUT_KINDS: dict[str, Output] = {
+    k.name: k
+    for k in (
+        # o = softmax(z), J = −mean log o_t, δ^(L) = (o − onehot(t)) / B
+        Output("softmax", softmax, cross_entropy, cross_entropy_delta, cross_entropy_and_delta,
+               "classification", "class ids", "cross-entropy", lambda k, t: k, lambda n: n,
+               lambda y, dtype, rows, t: y.long()),
+        # o = σ(z), J = −mean (t log o + (1 − t) log(1 − o)), δ^(L) = (o − t) / n
+        Output("sigmoid", torch.sigmoid, binary_cross_entropy, binary_cross_entropy_delta,
+               binary_cross_entropy_and_delta, "classification", "0/1", "binary cross-entropy",
+               lambda k, t: 1, lambda n: 2, lambda y, dtype, rows, t: y.to(dtype).reshape(rows, 1)),
+        # o = z, J = mean (o − t)², δ^(L) = 2 (o − t) / n
+        Output("identity", lambda z: z, mse, mse_grad, mse_and_grad, "regression", "values",
+               "mean squared error", lambda k, t: t, lambda n: 0,
+               lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t)),
+    )
 }
-# Output kind -> (z, target, where) -> (J, δ^(L)): both at once, for a forward that knows a backward follows.
-LOSS_AND_DELTA: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
-    "softmax": cross_entropy_and_delta,
-    "sigmoid": binary_cross_entropy_and_delta,
-    "identity": mse_and_grad,
-}
+assert tuple(OUTPUT_KINDS) == OUTPUTS
+
+
+def output_kind(name: str) -> Output:
+    """Look up an output kind by name (ValueError listing the valid names)."""
+    try:
+        return OUTPUT_KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown output {name!r}; choose one of {', '.join(OUTPUTS)}") from None
 
 
 def output(name: str, z: Tensor) -> Tensor:
     """o = output activation of z^(L): softmax, sigmoid or identity."""
-    if name == "softmax":
-        return softmax(z)
-    if name == "sigmoid":
-        return torch.sigmoid(z)
-    if name == "identity":
-        return z
-    raise ValueError(f"unknown output {name!r}; choose one of {', '.join(OUTPUTS)}")
+    return output_kind(name).o(z)
 
 
 # ------------------------------------------------------------------------------------- the whole network

@@ -451,13 +451,14 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _eval_data(args: argparse.Namespace, output: str, exp: Experiment | None):
     """The data to evaluate on: a CSV (read with the model's task) or a named set (as trained, if the same)."""
+    from bpcore import backprop as bp
     from bpcore.data import load_dataset, read_csv
     from bpcore.train import setup
 
     target = _target(args.target) if args.target is not None else (exp.data.target if exp else None)
     text = args.data[4:] if args.data.startswith("csv:") else args.data
     if text.lower().endswith(".csv"):
-        return read_csv(text, target=target, task="regression" if output == "identity" else "classification")
+        return read_csv(text, target=target, task=bp.output_kind(output).task)
     if exp is not None and exp.data.source == text:
         return setup.load_data(exp.data)  # a toy set drawn with the same size, noise and seed
     return load_dataset(text)
@@ -495,14 +496,17 @@ def _eval_targets(ds, model, extra: dict, data: str) -> tuple[np.ndarray, tuple[
     """Targets in the model's terms: class ids in the training order of the class names, or values."""
     import numpy as np
 
-    if model.output == "identity":
+    from bpcore import backprop as bp
+
+    kind = bp.output_kind(model.output)
+    if not kind.classifies:
         if ds.class_names is not None or ds.y.shape[1] != model.sizes[-1]:
             got = "class labels" if ds.class_names is not None else f"{ds.y.shape[1]} target column(s)"
             raise DataError(f"{data}: the model predicts {model.sizes[-1]} continuous value(s), the data has {got}")
         return ds.y, None
     trained = extra.get("class_names")
     if trained is None:  # no names stored: take the ids as they are
-        n = model.sizes[-1] if model.output == "softmax" else 2
+        n = kind.classes(model.sizes[-1])
         if ds.n_classes > n:
             raise DataError(f"{data} has {ds.n_classes} classes, the model knows {n}")
         return ds.y, tuple(str(k) for k in range(n))

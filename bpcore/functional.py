@@ -310,7 +310,7 @@ _ACTIVATION_FUNCTIONS = {
     "softplus": softplus, "identity": identity, "softmax": softmax,
 }
 _LOSSES_ON_OUTPUT = {"nll": nll, "bernoulli_nll": bernoulli_nll, "mse": mse}
-_FUSED_LOSSES = {"softmax": cross_entropy, "sigmoid": binary_cross_entropy, "identity": mse}
+_FUSED_LOSSES = {"softmax": cross_entropy, "sigmoid": binary_cross_entropy, "identity": mse}  # autograd Functions
 
 
 def output_loss(z: Tensor, target: Tensor, output: str, loss_name: str) -> Tensor:

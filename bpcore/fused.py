@@ -52,8 +52,8 @@ class MLPLossFunction(Function):
                 where: str, *weights: Tensor) -> Tensor:
         z = _forward(ctx, x, activations, augment, where, weights)
         if not any(ctx.needs_input_grad):
-            return bp.LOSSES[output][0](z, target, where)
-        J, ctx.delta = bp.LOSS_AND_DELTA[output](z, target, where)
+            return bp.OUTPUT_KINDS[output].loss(z, target, where)
+        J, ctx.delta = bp.OUTPUT_KINDS[output].loss_and_delta(z, target, where)
         return J
 
     @staticmethod
@@ -145,8 +145,7 @@ def mlp_loss(x: Tensor, weights: Sequence[Tensor], activations: Sequence[str], t
     The target is data here: for gradients with respect to it use `loss(output, mlp(…), target)`.
     """
     activations = _network("mlp_loss", weights, activations)
-    if output not in bp.LOSSES:
-        raise ValueError(f"unknown output {output!r}; choose one of {', '.join(bp.LOSSES)}")
+    bp.output_kind(output)  # ValueError naming the kinds
     check_target(target)
     guards.check_input(_MLP_LOSS, x, weights[0])
     return MLPLossFunction.apply(x, target, activations, bp.augment_pays(weights), output, _MLP_LOSS, *weights)

@@ -115,12 +115,12 @@ def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
         target = target.to(weights[0])
     with torch.no_grad():
         h1s, os, z_L = bp.forward_pass(bp.augment(x), weights, activations)  # eq. 11 shown
-        delta_L = bp.LOSSES[output][1](z_L, target, _TRACE)
+        delta_L = bp.output_kind(output).delta(z_L, target, _TRACE)
         deltas: list[Tensor] = []
         grads, _ = bp.backward_pass(h1s, os, weights, activations, delta_L, deltas=deltas)
         deltas.reverse()
         o_L = bp.output(output, z_L)
-        loss = float(bp.LOSSES[output][0](z_L, target, _TRACE))
+        loss = float(bp.output_kind(output).loss(z_L, target, _TRACE))
         layers = []
         L = len(weights)
         for l in range(L):
@@ -180,7 +180,7 @@ def check(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
 
     def J() -> float:
         with torch.no_grad():
-            return float(bp.LOSSES[output][0](bp.forward_pass(x64, W64, activations)[2], t64))
+            return float(bp.output_kind(output).loss(bp.forward_pass(x64, W64, activations)[2], t64))
 
     fd_err = 0.0
     for W, g in zip(W64, ours, strict=True):

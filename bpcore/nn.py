@@ -95,8 +95,7 @@ class MLP(nn.Module):
             raise ValueError(f"{n_hidden} hidden layers need {n_hidden} activations, got {len(acts)}")
         for name in acts:
             bp.activation(name)
-        if output not in bp.OUTPUTS:
-            raise ValueError(f"unknown output {output!r}; choose one of {', '.join(bp.OUTPUTS)}")
+        bp.output_kind(output)  # ValueError naming the kinds
         self.sizes, self.activations, self.output = sizes, acts, output
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         inits = (*acts, output)

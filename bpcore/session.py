@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bpcore import backprop as bp
 from bpcore.config import Experiment
 from bpcore.errors import ModelFileError
 from bpcore.files import load_model_file, save_model_file
@@ -153,15 +154,15 @@ class ModelInfo:
         if task is not None:
             if task not in TASKS:
                 raise _Bad("extra.task", f"must be 'classification' or 'regression', got {_shown(task)}")
-            if (task == "regression") != (output == "identity"):
+            if task != bp.output_kind(output).task:
                 raise _Bad("extra.task", f"is {task!r} but the network's output is {output!r}")
             kw["task"] = task
         if extra.get("feature_names") is not None:
             kw["feature_names"] = _names(extra["feature_names"], "extra.feature_names", n_in, "feature")
         if extra.get("class_names") is not None:
-            if output == "identity":
-                raise _Bad("extra.class_names", "is given but the network predicts values (output 'identity')")
-            want = n_out if output == "softmax" else 2
+            want = bp.output_kind(output).classes(n_out)
+            if not want:
+                raise _Bad("extra.class_names", f"is given but the network predicts values (output {output!r})")
             kw["class_names"] = _names(extra["class_names"], "extra.class_names", want, "class")
         if "standardise" in extra:
             kw["has_standardise"] = True

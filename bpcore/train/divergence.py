@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from bpcore import backprop as bp
 from bpcore.train.network import FlatNetwork
 from bpcore.train.setup import Part
 
@@ -35,7 +36,7 @@ def chance_loss(net: FlatNetwork, output: str, part: Part) -> float:
     log 2 for sigmoid) or the mean training target for identity outputs (the targets' variance)."""
     t = part.target
     n_out = net.weights[-1].shape[1]
-    if output == "identity":
+    if not bp.output_kind(output).classifies:
         z = t.mean(dim=0, keepdim=True).expand(len(t), n_out)
     else:
         z = torch.zeros(len(t), n_out, dtype=net.dtype, device=net.device)
@@ -61,7 +62,7 @@ class Guard:
         reference = max(start, chance_loss(net, output, train))
         limit = LOSS_FACTOR * reference if math.isfinite(reference) and reference > 0 else math.inf
         w_limit = weight_limit(net.dtype)
-        if output == "identity" and len(train):
+        if not bp.output_kind(output).classifies and len(train):
             w_limit = max(w_limit, LOSS_FACTOR * float(train.target.abs().max()))
         return cls(reference, limit, w_limit)
 

@@ -31,8 +31,8 @@ class FlatNetwork:
         # a Parameter aliasing the flat buffer, for torch.optim optimizers (momentum, Adam)
         self.param = torch.nn.Parameter(self.flat, requires_grad=True)
         self.param.grad = self.flat_grad
-        self._delta_L = bp.LOSSES[self.output][1]
-        self._loss = bp.LOSSES[self.output][0]
+        kind = bp.output_kind(self.output)
+        self._delta_L, self._loss = kind.delta, kind.loss
         self.dtype, self.device = ref.dtype, ref.device
         self.augmented = bp.augment_pays(self.weights)
         # bias rows are not penalised by L2: 1 on weight rows, 0 on the bias row of every layer

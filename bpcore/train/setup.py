@@ -39,22 +39,21 @@ def resolve_output(requested: str, ds: Dataset) -> str:
         return "softmax" if ds.task == "classification" else "identity"
     if requested not in bp.OUTPUTS:
         raise ConfigError(f"model.output must be auto or one of {', '.join(bp.OUTPUTS)}, got {requested!r}")
-    if ds.task == "regression" and requested != "identity":
+    kind = bp.output_kind(requested)
+    if ds.task == "regression" and kind.classifies:
         raise ConfigError(f"model.output {requested!r} needs class labels, but {ds.name!r} is a regression set")
-    if ds.task == "classification" and requested == "identity":
-        raise ConfigError(f"model.output 'identity' (MSE) needs a continuous target; {ds.name!r} has classes")
-    if requested == "sigmoid" and ds.n_classes != 2:
-        raise ConfigError(f"model.output 'sigmoid' needs 2 classes, {ds.name!r} has {ds.n_classes}")
+    if ds.task == "classification" and not kind.classifies:
+        raise ConfigError(f"model.output {requested!r} ({kind.loss_name}) needs a continuous target; "
+                          f"{ds.name!r} has classes")
+    if kind.classes(kind.units(ds.n_classes, 1)) != ds.n_classes:  # sigmoid: one unit, two classes
+        raise ConfigError(f"model.output {requested!r} needs {kind.classes(1)} classes, {ds.name!r} has "
+                          f"{ds.n_classes}")
     return requested
 
 
 def output_size(output: str, ds: Dataset) -> int:
     """Units of the output layer: K classes (softmax), 1 (sigmoid) or the number of regression targets."""
-    if output == "softmax":
-        return ds.n_classes
-    if output == "sigmoid":
-        return 1
-    return ds.y.shape[1]
+    return bp.output_kind(output).units(ds.n_classes, ds.y.shape[1] if ds.y.ndim == 2 else 1)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -91,12 +90,8 @@ def to_part(ds: Dataset, output: str, device: torch.device, dtype: torch.dtype,
     """Tensors for one part of the split; targets are class ids, a float column or float targets."""
     x = torch.as_tensor(np.ascontiguousarray(ds.X), dtype=dtype, device=device)
     y = torch.as_tensor(ds.y, device=device)
-    if output == "softmax":
-        target = y.long()
-    elif output == "sigmoid":
-        target = y.to(dtype).reshape(len(ds), 1)
-    else:  # (N, T) regression targets; the width is given, so an empty part (N = 0) keeps its T columns
-        target = y.to(dtype).reshape(len(ds), ds.y.shape[1] if ds.y.ndim == 2 else 1)
+    # the width T is given, so an empty part (N = 0) of regression targets keeps its T columns
+    target = bp.output_kind(output).targets(y, dtype, len(ds), ds.y.shape[1] if ds.y.ndim == 2 else 1)
     return Part(x, prepare(x), target)
 
 
