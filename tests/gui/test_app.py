@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QMessageBox, QToolButton
 
 from bpcore.config import DataSpec, Experiment
@@ -26,15 +25,6 @@ from bpgui.settings import open_settings, recent_files
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path, monkeypatch):
-    """QSettings (INI, user scope) in a temporary folder for this test."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
 
 
 @pytest.fixture

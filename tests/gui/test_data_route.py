@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from bpcore.config import DataSpec, load_experiment, save_experiment
 from bpgui.main_window import MainWindow
@@ -20,28 +20,6 @@ from bpgui.settings import open_settings
 # reads as two classes: choosing regression for it must survive a save, as must a feature column as target.
 ROWS = [("x2", "regression", "regression"), ("cls", "regression", "regression"), ("cls", "auto", "classification")]
 IDS = ["x2-regression", "cls-regression", "cls-auto"]
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-
-
-@pytest.fixture
-def boxes(monkeypatch) -> list[tuple[str, str]]:
-    """(title, text) of every warning or critical message box; questions answer Discard."""
-    shown: list[tuple[str, str]] = []
-
-    def record(_parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
-    return shown
 
 
 @pytest.fixture

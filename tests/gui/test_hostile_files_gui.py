@@ -11,8 +11,6 @@ import signal
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
 
 import bpcore.files
 from bpgui.main_window import MainWindow
@@ -33,29 +31,6 @@ def _ten_seconds(tmp_path):
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-
-
-@pytest.fixture
-def boxes(monkeypatch) -> list[tuple[str, str]]:
-    """(title, text) of every warning or critical message box; questions answer Discard."""
-    shown: list[tuple[str, str]] = []
-
-    def record(_parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(record))
-    monkeypatch.setattr(QMessageBox, "critical", staticmethod(record))
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
-    return shown
 
 
 def _fifo(tmp_path: Path, suffix: str) -> Path:

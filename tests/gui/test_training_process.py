@@ -8,7 +8,6 @@ import signal
 
 import pytest
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 from torch.overrides import TorchFunctionMode
 
@@ -16,13 +15,6 @@ from bpcore.config import Experiment
 from bpgui.main_window import MainWindow
 
 TIMEOUT_MS = 60_000  # a child imports torch first: generous on a loaded machine, a wait, not a timing bar
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
 
 
 @pytest.fixture
