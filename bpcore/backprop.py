@@ -362,6 +362,9 @@ class Output:
     units: Callable[[int, int], int]  # (classes K, target columns T) -> units of the output layer
     classes: Callable[[int], int]  # units of the output layer -> classes it tells apart (0: values)
     targets: Callable[[Tensor, torch.dtype, int, int], Tensor]  # (y, dtype, rows, T) -> the loss's target
+    grad_o: Callable[..., Tensor]  # ∇_o J (eq. 5 ①) of the same J written on o, (o, target, where)
+    do: Callable[[Tensor], Tensor]  # o' (eq. 5 ②) from o; for softmax the diagonal of its Jacobian ∂o/∂z
+    coupled: bool  # ∂o_k/∂z_j ≠ 0 for k ≠ j (softmax): δ = (∂o/∂z)ᵀ ∇_o J, not ∇_o J ⊙ o'
 
     @property
     def classifies(self) -> bool:
@@ -375,15 +378,16 @@ OUTPUT_KINDS: dict[str, Output] = {
         # o = softmax(z), J = −mean log o_t, δ^(L) = (o − onehot(t)) / B
         Output("softmax", softmax, cross_entropy, cross_entropy_delta, cross_entropy_and_delta,
                "classification", "class ids", "cross-entropy", lambda k, t: k, lambda n: n,
-               lambda y, dtype, rows, t: y.long()),
+               lambda y, dtype, rows, t: y.long().reshape(rows), nll_grad, lambda o: o * (1 - o), True),
         # o = σ(z), J = −mean (t log o + (1 − t) log(1 − o)), δ^(L) = (o − t) / n
         Output("sigmoid", torch.sigmoid, binary_cross_entropy, binary_cross_entropy_delta,
                binary_cross_entropy_and_delta, "classification", "0/1", "binary cross-entropy",
-               lambda k, t: 1, lambda n: 2, lambda y, dtype, rows, t: y.to(dtype).reshape(rows, 1)),
+               lambda k, t: 1, lambda n: 2, lambda y, dtype, rows, t: y.to(dtype).reshape(rows, 1),
+               bernoulli_nll_grad, lambda o: o * (1 - o), False),
         # o = z, J = mean (o − t)², δ^(L) = 2 (o − t) / n
         Output("identity", lambda z: z, mse, mse_grad, mse_and_grad, "regression", "values",
                "mean squared error", lambda k, t: t, lambda n: 0,
-               lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t)),
+               lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t), mse_grad, torch.ones_like, False),
     )
 }
 assert tuple(OUTPUT_KINDS) == OUTPUTS

@@ -77,7 +77,7 @@ class Trace:
         """
         out = self.layers[-1]
         h_i = float(out.h1[sample, i])
-        if self.output == "softmax":
+        if bp.output_kind(self.output).coupled:  # softmax: every o_k depends on z_j
             o = out.o[sample]
             dJ_do = out.grad_o[sample]
             do_dz = o * ((np.arange(len(o)) == j) - o[j])  # ∂o_k/∂z_j = o_k (δ_kj − o_j)
@@ -91,15 +91,6 @@ class Trace:
 
 def _np(t: Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy().copy()
-
-
-def _loss_grad_o(output: str, o: Tensor, target: Tensor) -> Tensor:
-    """∇_o J of the output's loss (eq. 8 ①), as the mean over the rows."""
-    if output == "softmax":
-        return bp.nll_grad(o, target, _TRACE)
-    if output == "sigmoid":
-        return bp.bernoulli_nll_grad(o, target, _TRACE)
-    return bp.mse_grad(o, target, _TRACE)
 
 
 def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x: Tensor, target: Tensor,
@@ -133,8 +124,9 @@ def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
                 name = activations[l]
             else:
                 o = o_L
-                do = o * (1 - o) if output in ("softmax", "sigmoid") else torch.ones_like(o)
-                grad_o = _loss_grad_o(output, o, target)
+                kind = bp.output_kind(output)
+                do = kind.do(o)  # eq. 5 ②; softmax: the diagonal of ∂o/∂z
+                grad_o = kind.grad_o(o, target, _TRACE)  # eq. 5 ①, the mean over the rows
                 name = output
             layers.append(LayerTrace(l + 1, name, _np(h1), _np(z), _np(o), _np(do), _np(grad_o), _np(delta),
                                      _np(W), _np(grads[l]), _np(-lr * grads[l])))

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from bpcore import backprop as bp
 from bpcore.errors import ConfigError, DataError
 from bpcore.inspect import Check, Trace, check, trace
 
@@ -226,10 +227,9 @@ class InspectorSession:
         rows = list(self.rows() if rows is None else rows)
         like = self._weights[0]
         x = torch.as_tensor(self.X[rows], dtype=like.dtype, device=like.device)
-        t = self.targets[rows]
-        if self.output == "softmax":
-            return x, torch.as_tensor(t, dtype=torch.long, device=like.device).reshape(-1)
-        return x, torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(len(rows), -1)
+        t = torch.as_tensor(self.targets[rows], device=like.device)
+        width = t.shape[1] if t.ndim == 2 else 1
+        return x, bp.output_kind(self.output).targets(t, like.dtype, len(rows), width)
 
     # the buttons --------------------------------------------------------------------------------------------
     def forward(self) -> None:

@@ -9,6 +9,7 @@ import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from bpcore.backprop import output_kind
 from bpcore.inspect import Trace
 from bpgui.inspector._style import FAIL_COLOUR, OK_COLOUR, describe
 from bpgui.inspector.table import fmt
@@ -115,7 +116,7 @@ class ChainRuleBox(QGroupBox):
         L = out.l
         bias = i == out.h1.shape[1] - 1
         hi = f"h<sub>{i}</sub>" + (" = 1 (bias, eq. 12)" if bias else "")
-        softmax = t.output == "softmax"
+        softmax = output_kind(t.output).coupled
         row_name = f"#{self._rows[s]}" if s < len(self._rows) else str(s)
         product, entry = float(c["product"]), float(c["grad_W_row"])
         verdict = self._verdict(product, entry, float(np.sum(np.abs(np.multiply(c["dJ_do"], c["do_dz"])))

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from bpcore.backprop import output_kind
 from bpcore.inspect import LayerTrace, Trace
 
 STAGES: tuple[str, ...] = ("forward", "backward", "update")
@@ -68,7 +69,7 @@ def layer_infos(weights: Sequence[Tensor], activations: Sequence[str], output: s
 def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = False) -> str:
     """The label of quantity `key` of a layer: its symbol, definition and equation number."""
     l = info.l
-    softmax = info.is_output and output == "softmax"
+    softmax = info.is_output and output_kind(output).coupled
     sigma = "Σ_i " if batch else ""
     hi = "h_i δ_iᵀ" if batch else "h δᵀ"
     if key == "h1":
@@ -149,10 +150,9 @@ def inputs_tensor(X: np.ndarray, rows: Sequence[int], like: Tensor) -> Tensor:
 
 def targets_tensor(targets: np.ndarray, rows: Sequence[int], output: str, like: Tensor) -> Tensor:
     """The inspected targets in the loss's form: class ids (softmax), a float column (sigmoid) or floats."""
-    t = np.asarray(targets)[list(rows)]
-    if output == "softmax":
-        return torch.as_tensor(t, dtype=torch.long, device=like.device).reshape(-1)
-    return torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(len(rows), -1)
+    t = torch.as_tensor(np.asarray(targets)[list(rows)], device=like.device)
+    width = t.shape[1] if t.ndim == 2 else 1
+    return output_kind(output).targets(t, like.dtype, len(rows), width)
 
 
 def as_numpy(a: np.ndarray | Tensor) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from bpcore.backprop import output_kind
 from bpcore.inspect import Trace
 from bpgui.inspector._style import describe
 from bpgui.inspector.table import fmt
@@ -25,7 +26,8 @@ def _vector(v: np.ndarray) -> str:
 def target_text(t: np.ndarray, output: str, class_names: Sequence[str] | None) -> str:
     """A target as a class id with its name, or as its values."""
     t = np.ravel(t)
-    if output == "softmax" or (output == "sigmoid" and class_names is not None):
+    kind = output_kind(output)
+    if kind.classifies and (kind.coupled or class_names is not None):
         k = round(float(t[0]))
         name = f" ‘{class_names[k]}’" if class_names is not None and 0 <= k < len(class_names) else ""
         return f"class {k}{name}"
@@ -45,7 +47,7 @@ def summary_text(rows: Sequence[int], X: np.ndarray, targets: np.ndarray, output
             target_text(targets[r], output, class_names) for r in rows[:_FEW]) + ("…" if len(rows) > _FEW else "")
     if trace is not None:
         mean = " (mean over the rows)" if len(rows) > 1 else ""
-        form = "mean (o − t)²" if trace.output == "identity" else "−log p(y|x)"
+        form = "−log p(y|x)" if output_kind(trace.output).classifies else "mean (o − t)²"
         text += f" · loss J = {form} = <b>{fmt(trace.loss)}</b>{mean} (eq. 1)"
     return text
 

@@ -50,3 +50,21 @@ def test_shapes_of_each_kind(name, units, classes, task, target_shape):
 def test_unknown_kind_names_the_choices():
     with pytest.raises(ValueError, match="softmax, sigmoid, identity"):
         bp.output_kind("tanh")
+
+
+@pytest.mark.parametrize("name", bp.OUTPUTS)
+def test_delta_is_the_chain_rule_of_its_parts(name):
+    """δ^(L) = ∇_o J ⊙ o' (eq. 8) for elementwise outputs, (∂o/∂z)ᵀ ∇_o J for softmax, whose Jacobian
+    diag(o) − o oᵀ has `do` as its diagonal: the record's pieces are one derivation."""
+    kind = bp.output_kind(name)
+    z, t = _target(name)
+    o = kind.o(z)
+    g = kind.grad_o(o, t, "test")
+    if kind.coupled:
+        jac = torch.diag_embed(o) - o.unsqueeze(2) * o.unsqueeze(1)  # (B, K, K), symmetric
+        assert (torch.diagonal(jac, dim1=1, dim2=2) - kind.do(o)).abs().max() < 1e-15
+        chain = (jac @ g.unsqueeze(2)).squeeze(2)
+    else:
+        chain = g * kind.do(o)
+    # float64: the fused closed form and the product of the factors differ by rounding only
+    assert (chain - kind.delta(z, t, "test")).abs().max() < 1e-12
