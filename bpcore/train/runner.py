@@ -537,7 +537,7 @@ class _Child:
 
     def _job_play(self, job: _Job) -> None:
         t = self._claimed(job)
-        t.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True)
+        t.run(self.publish, snapshot_interval=SNAPSHOT_INTERVAL, with_weights=True, within_epochs=True)
 
     def _job_step(self, job: _Job, before: int | None) -> None:
         t = self._claimed(job, acknowledge=False)  # acknowledged when the epoch is done (serve's finally)

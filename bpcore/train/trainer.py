@@ -72,6 +72,8 @@ class Trainer:
         self.base_lr = tr.lr
         self.batch_size = tr.batch_size
         self.epoch = self.step_count = 0
+        self._epoch_steps = 0  # steps of the epoch under way (a snapshot within an epoch counts them)
+        self._tick: list | None = None  # [callback, interval, with_weights, last] while a run publishes within epochs
         self.elapsed = 0.0
         self.history = History(self.net.n_layers)
         self.grad_norms = np.zeros(self.net.n_layers)
@@ -142,30 +144,34 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ training
     def run(self, callback: Callable[[Snapshot], object] | None = None, *, snapshot_interval: float = 0.0,
-            with_weights: bool = False) -> Snapshot:
+            with_weights: bool = False, within_epochs: bool = False) -> Snapshot:
         """Train until a stopping criterion is met, stop() is called or the run diverges.
 
         `callback` gets a Snapshot after an epoch when `snapshot_interval` seconds have passed since the
         last one (0: every epoch) and always at the end; `with_weights` adds weight and gradient copies.
+        With `within_epochs` it also gets one between two mini-batches once the interval has passed (long
+        epochs of a big network: the window's views follow the weights, not only the epochs).
         Continues a claim of begin(); TrainerBusyError when another run is going.
         """
         control = self._control
         control.claim("run")
+        tick = [callback, snapshot_interval, with_weights, -math.inf]
+        self._tick = tick if callback is not None and within_epochs and snapshot_interval > 0 else None
         try:
-            last = -math.inf
             while True:
                 if control.hold and not control.wait():
                     break
                 self._train_epoch()
                 if control.state.ended:
                     break
-                if callback is not None and time.perf_counter() - last >= snapshot_interval:
-                    last = time.perf_counter()
+                if callback is not None and time.perf_counter() - tick[3] >= snapshot_interval:
+                    tick[3] = time.perf_counter()
                     callback(self.snapshot(with_weights))
         except BaseException as e:
             control.finish(RunState.STOPPED, f"stopped by an error: {e}")
             raise
         finally:
+            self._tick = None
             with self._lock:  # the last snapshot shows the run ended, taken before another run may start
                 control.release()
                 snap = self.snapshot(with_weights)
@@ -203,7 +209,8 @@ class Trainer:
                 grads = tuple(_frozen(G) for G in self.net.grads)
             latest = {k: float(v[-1]) for k, v in history.items() if len(v)}
             return Snapshot(
-                epoch=self.epoch, step=self.step_count, elapsed=self.elapsed, steps_per_second=self._rate[0],
+                epoch=self.epoch, step=self.step_count + self._epoch_steps, elapsed=self.elapsed,
+                steps_per_second=self._rate[0],
                 state=self._control.state, reason=self._control.reason, task=self.task, history=history,
                 delta_history=delta, grad_norms=self.grad_norms.copy(), best_epoch=self.best_epoch,
                 criteria=self._criteria, lr=self.lr_at(self.epoch), weights=weights, grads=grads, metrics=latest,
@@ -263,6 +270,11 @@ class Trainer:
                              deltas if last else None)
                 self._update(lr, tr)
                 steps += 1
+                self._epoch_steps = steps
+                tick = self._tick
+                if tick is not None and (now := time.perf_counter()) - tick[3] >= tick[1]:
+                    tick[3] = now
+                    tick[0](self.snapshot(tick[2]))
         self.elapsed += time.perf_counter() - t0
         if self.world.size > 1:  # ranks decide together: stop if any rank was asked to, time = the slowest's
             stop, self.elapsed = self.world.agree(self._control.stop_request, self.elapsed)
@@ -336,7 +348,7 @@ class Trainer:
                 self.best_val, self.best_epoch = ev["val"]["loss"], epoch
                 if tr.patience is not None:
                     self._best_flat = self.net.flat.clone()
-            self.epoch, self.step_count = epoch, self.step_count + steps
+            self.epoch, self.step_count, self._epoch_steps = epoch, self.step_count + steps, 0
             self.grad_norms = grad_norms
             self.history.append(row, mean_delta)
             since_best = epoch - self.best_epoch if self.best_epoch is not None else 0
@@ -384,7 +396,7 @@ class Trainer:
         else:
             where = f"step {self.step_count + bad}"
         with self._lock:
-            self.step_count += kept
+            self.step_count, self._epoch_steps = self.step_count + kept, 0
             self._control.finish(RunState.DIVERGED, f"diverged at epoch {self.epoch + 1}, {where}: {what} "
                                  f"(μ = {lr:g} too large?); the last finite weights are kept (step {self.step_count})")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -246,3 +247,22 @@ def test_restore_progress_continues_the_curves():
     new.run()
     h = new.snapshot().history
     assert np.array_equal(h["train_loss"][:6], history["train_loss"]) and list(h["epoch"]) == list(range(1, 11))
+
+
+def test_snapshots_within_epochs_follow_the_steps():
+    """A run asked for snapshots within epochs (the window's big networks: long epochs) publishes between
+    mini-batches too: steps not on an epoch boundary, weights that moved, steps never going back."""
+    exp = Experiment(data=DataSpec(source="spirals", n_samples=2000),
+                     training=TrainSpec(epochs=3, batch_size=8))
+    tr = Trainer(exp)
+    per_epoch = -(-len(tr.parts["train"]) // 8)
+    snaps = []
+    tr.run(snaps.append, snapshot_interval=1e-4, with_weights=True, within_epochs=True)
+    steps = [s.step for s in snaps]
+    assert steps == sorted(steps) and steps[-1] == 3 * per_epoch
+    inside = [s for s in snaps if s.step % per_epoch]
+    assert inside, "no snapshot between two epochs' ends"
+    s = inside[0]
+    assert s.epoch == s.step // per_epoch  # the epochs counted are the finished ones
+    assert len(s.history["epoch"]) == s.epoch  # history rows belong to finished epochs only
+    assert any((a.weights[0] != b.weights[0]).any() for a, b in itertools.pairwise(inside))
