@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from bpcore.train.history import History
 from bpcore.train.state import RunState
 
 SNAPSHOT_INTERVAL = 0.03  # seconds between snapshots while a run goes on (~33 per second at most)
@@ -81,6 +82,7 @@ class ProcessRunner:
         self._acked = 0  # sequence number of the last command the newest snapshot reflects
         self._expected: tuple[int, RunState] | None = None  # (seq, state) of the last state-changing command
         self._link: _Link | None = None
+        self._history: History | None = None  # the run's record, rebuilt here from the rows the child sends
         self._start_child()
 
     # -------------------------------------------------------------------------------------------- queries
@@ -188,6 +190,7 @@ class ProcessRunner:
         with self._lock:
             self._sent = self._acked = 0
             self._expected = None
+            self._history = None
             self._link = _Link(self._ctx, self._threads, self, self.in_process)
 
     def _restart(self) -> None:
@@ -215,8 +218,15 @@ class ProcessRunner:
                 self._expected = (self._sent, expected)
             link.messages.put((self._sent, *message))
 
-    def _received(self, snap, acked: int) -> None:
-        self.latest = snap  # one reference swap; readers take it whole
+    def _received(self, snap, rows: tuple, acked: int) -> None:
+        """A snapshot sent without its history, and the history rows the parent does not have yet: (first row,
+        series, delta rows); first row 0 starts the record over (a new Trainer, a new child)."""
+        start, series, delta = rows
+        if start == 0 or self._history is None or self._history.n != start:
+            self._history = History(delta.shape[1])  # (a gap cannot happen on one ordered pipe: start over)
+        self._history.extend(series, delta)
+        history, delta_history = self._history.views()
+        self.latest = dataclasses.replace(snap, history=history, delta_history=delta_history)  # one swap
         self._acked = acked
 
 
@@ -273,7 +283,7 @@ class _Link:
             except (EOFError, OSError):
                 break
             if kind == "snapshot":
-                runner._received(payload, acked)
+                runner._received(*payload, acked)
                 self.messages.put((0, "ack"))
             elif kind == "error":
                 runner.error = payload
@@ -353,6 +363,7 @@ class _Child:
         self.acked = 0  # the last command whose effect the next snapshot shows
         self.current: _Job | None = None  # the job on the main thread (under lock)
         self.request = None  # the window's ViewRequest (under send_lock)
+        self.sent_rows, self.sent_source = 0, None  # history rows the parent has, and whose they are
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
@@ -574,7 +585,7 @@ class _Child:
                 snap = dataclasses.replace(snap, state=t.state)
             with self.lock:
                 acked = self.acked
-            self.last, self.pending = snap, (snap, acked)
+            self.last, self.pending = snap, (snap, acked, t)
             self.wake.notify_all()
 
     def send_loop(self) -> None:
@@ -586,8 +597,19 @@ class _Child:
                     self.wake.wait()
                 if self.closing:
                     return
-                (snap, acked), self.pending, self.credit = self.pending, None, False
-            self._send(("snapshot", self.with_views(snap), acked))
+                (snap, acked, source), self.pending, self.credit = self.pending, None, False
+            self._send(("snapshot", self.history_rows(snap, source), acked))
+
+    def history_rows(self, snap, source) -> tuple:
+        """(the snapshot without its history, with the window's views; the history rows the parent lacks):
+        the record grows by an epoch at a time, so sending it whole would cost more with every epoch.
+        `source` is the Trainer that published it: rows of another Trainer's record start over at row 0."""
+        n = len(snap.delta_history)
+        start = self.sent_rows if source is self.sent_source and self.sent_rows <= n else 0
+        rows = (start, {k: np.array(v[start:]) for k, v in snap.history.items()}, np.array(snap.delta_history[start:]))
+        self.sent_rows, self.sent_source = n, source
+        empty = {k: v[:0] for k, v in snap.history.items()}
+        return dataclasses.replace(self.with_views(snap), history=empty, delta_history=snap.delta_history[:0]), rows
 
     def with_views(self, snap):
         """The snapshot with the window's request computed on its own weights (bpcore.train.views)."""

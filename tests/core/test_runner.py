@@ -57,14 +57,14 @@ def test_play_pause_resume_and_live_lr(runner):
     assert first.state == RunState.RUNNING and first.weights is not None  # weights travel with the snapshot
     runner.pause()
     assert runner.wait() and runner.state is RunState.PAUSED  # the snapshot of the weights the pause holds
-    held = runner.latest.epoch
+    held = runner.latest.step
     time.sleep(0.3)
-    assert runner.latest.epoch == held  # a paused child trains no further
+    assert runner.latest.step == held  # a paused child trains no further
     runner.set_lr(0.05)
     runner.resume()
-    # μ from the next epoch on: the epoch the pause interrupted still ends with the old one
+    # μ from the next epoch on (a pause within an epoch ends that epoch with the old one)
     wait_for(lambda: runner.latest.lr == pytest.approx(0.05), what="the new μ")
-    assert runner.latest.epoch > held and runner.latest.state == RunState.RUNNING
+    assert runner.latest.step > held and runner.latest.state == RunState.RUNNING
     assert runner.error is None and runner.failure is None
 
 
@@ -156,23 +156,47 @@ class _Pipe:
 
 
 def test_snapshots_are_replaced_never_queued():
+    import dataclasses
+
+    from bpcore.train import Trainer
+
+    base = Trainer(LONG).snapshot()
+    snaps = [dataclasses.replace(base, epoch=k) for k in range(6)]
     child = _Child(_Pipe(), fixed_threads=True)
     threading.Thread(target=child.send_loop, daemon=True).start()
-    child.publish(0)
-    wait_for(lambda: child.conn.sent == [("snapshot", 0, 0)], what="the first snapshot")
+    child.publish(snaps[0])
+    wait_for(lambda: len(child.conn.sent) == 1, what="the first snapshot")
     for k in range(1, 6):  # the parent has not taken snapshot 0: nothing more is sent, the newest is kept
-        child.publish(k)
+        child.publish(snaps[k])
     time.sleep(0.1)
-    assert child.conn.sent == [("snapshot", 0, 0)] and child.pending == (5, 0)
+    assert len(child.conn.sent) == 1 and child.pending[0] is snaps[5]
     child.command("ack", [])
     wait_for(lambda: len(child.conn.sent) == 2, what="the newest snapshot")
-    assert child.conn.sent[-1] == ("snapshot", 5, 0) and child.pending is None
+    kind, (snap, rows), acked = child.conn.sent[-1]
+    assert kind == "snapshot" and snap.epoch == 5 and child.pending is None and acked == 0
+    assert rows[0] == 0 and len(snap.history["epoch"]) == 0  # the history travels as rows, not in the snapshot
     child.command("ack", [])
     time.sleep(0.1)
     assert len(child.conn.sent) == 2  # nothing new: nothing sent
     with child.wake:
         child.closing = True
         child.wake.notify_all()
+
+
+def test_history_travels_as_new_rows_only():
+    """Each snapshot carries only the history rows the parent lacks; the parent's record equals the child's."""
+    with ProcessRunner(in_process=True) as r:
+        r.load(Experiment(training=TrainSpec(epochs=40)))
+        r.play()
+        wait_for(lambda: r.latest is not None and r.latest.state == RunState.FINISHED, what="the run's end")
+        assert r.wait()
+        h = r.latest.history
+        assert len(h["epoch"]) == 40 and list(h["epoch"]) == list(range(1, 41))
+        assert r.latest.delta_history.shape == (40, 3) and not h["epoch"].flags.writeable
+        # a new Trainer starts the record over: the parent does not append to the old one
+        r.load(Experiment(training=TrainSpec(epochs=3)))
+        r.step()
+        assert r.wait() and list(r.latest.history["epoch"]) == [1.0]
 
 
 @pytest.mark.parametrize("exitcode,words", [(-9, "SIGKILL (out of memory?)"), (-11, "SIGSEGV"), (1, "code 1"),
