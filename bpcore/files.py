@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import safetensors.torch
 import torch
+from safetensors.torch import load as safetensors_load  # bytes in, tensors out: no pickle
+from safetensors.torch import save as safetensors_save
 
 from bpcore.atomic import STALE_TEMP_SECONDS, atomic_write_bytes, remove_stale_temps
 from bpcore.backprop import HIDDEN_ACTIVATIONS, OUTPUTS
@@ -122,7 +123,7 @@ def save_model_file(
             metadata["extra"] = json.dumps(extra)
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"cannot save model file {path}: {e}") from None
-    data = safetensors.torch.save({f"W{l}": W for l, W in enumerate(tensors)}, metadata=metadata)
+    data = safetensors_save({f"W{l}": W for l, W in enumerate(tensors)}, metadata=metadata)
     try:
         atomic_write_bytes(path, data)
     except OSError as e:
@@ -177,7 +178,7 @@ def _read(path: Path) -> tuple[dict[str, str], list[str], bytes]:
 
 def _tensors(path: Path, data: bytes) -> dict[str, torch.Tensor]:
     try:
-        return safetensors.torch.load(data)
+        return safetensors_load(data)
     except Exception as e:  # safetensors' SafetensorError and friends: truncated, bad offsets or dtypes
         raise _corrupt(path, str(e)) from None
 
