@@ -20,6 +20,10 @@ MIN_INTERVAL = {"decision": 0.1, "thumbnails": 0.25, "confusion": 0.5}
 GUI_BUDGET = (0.08, 0.6)  # share of a CPU the GUI thread may use while a run goes on: GIL-bound trainer, other
 PROCESS_BUDGET = (0.9, 0.9)  # training in its own process: the GUI thread may use nearly its whole core
 PYTHON_PER_STEP_S = 250e-6  # GIL-held time of one step beside a drawing GUI (tiny nets: the whole step)
+# a network diagram drawing more links than this (e.g. 16 shown neurons per layer of a 512-wide net: ~670) takes
+# ~12 ms to repaint (benchmarks/bench_views.py), paid in one event-loop pass: it redraws at most 10 times a second
+BIG_DIAGRAM_LINKS = 300
+BIG_DIAGRAM_INTERVAL = 0.1
 TICK_WORK_S = 0.004  # heavy views drawn in one tick while training stop once this much time is used
 DRAW_FIRST = ("weights",)  # drawn first whenever due (its own spacing, cost / share, leaves room for the rest)
 

@@ -15,6 +15,7 @@ to keep the GUI thread's CPU share under GUI_BUDGET: every millisecond drawing i
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from bpgui import presenters
 from bpgui.controller import TrainingController
 from bpgui.docks import Views
 from bpgui.frame_pacer import (
+    BIG_DIAGRAM_INTERVAL,
+    BIG_DIAGRAM_LINKS,
     DRAW_FIRST,
     FRAME_MS,
     GUI_BUDGET,
@@ -105,6 +108,10 @@ class ViewRefresher(QObject):
         v.decision_title.setText(presenters.decision_title(trainer, lay))
         model = trainer.model
         v.network.set_architecture(model.sizes, [*model.activations, model.output])
+        # a diagram of many links costs its repaint more than its update measures: draw it less often
+        shown = v.network.shown_neurons()
+        links = sum(a * b for a, b in itertools.pairwise(shown))
+        self._least = {"network": BIG_DIAGRAM_INTERVAL if links > BIG_DIAGRAM_LINKS else 0.0}
         v.loss.clear()
         v.loss.set_score_label("accuracy" if classification else "R²")
         v.criteria.reset()
@@ -159,7 +166,7 @@ class ViewRefresher(QObject):
             self._cost[name] = cost
             self._drawn[name] = snap
             spacing = min(1.0, cost / (VIEW_SHARE * self.pacer.budget))
-            least = MIN_INTERVAL.get(name, 0.0) if self._threaded else 0.0
+            least = max(MIN_INTERVAL.get(name, 0.0) if self._threaded else 0.0, self._least.get(name, 0.0))
             self._next[name] = t0 + max(least, spacing)
             self.counts[name] += 1
         self.status.show(snap, mode, str(ctl.trainer.device))

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import importlib
+import io
 import itertools
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -29,9 +33,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
+from bpcore.config import validate
+from bpcore.train import views
 from bpcore.train.history import History
+from bpcore.train.progress import restore_progress
 from bpcore.train.state import RunState
+from bpcore.train.trainer import Trainer
+
+# Nothing below imports on the threads it runs: an `import` statement calls builtins.__import__, which PySide6
+# replaces in the window's process with a hook that can deadlock a background thread against the GUI thread.
 
 SNAPSHOT_INTERVAL = 0.03  # seconds between snapshots while a run goes on (~33 per second at most)
 CLOSE_GRACE = 1.0  # seconds close() waits for the child to finish its mini-batch before terminating it
@@ -162,14 +174,10 @@ class ProcessRunner:
 
     def set_lr(self, lr: float) -> None:
         """μ from the next epoch on; ConfigError here, before anything is sent, when out of range."""
-        from bpcore.config import validate
-
         self._send(("lr", validate("training.lr", lr)))
 
     def set_batch_size(self, batch_size: int) -> None:
         """Mini-batch size from the next epoch on; ConfigError here when out of range."""
-        from bpcore.config import validate
-
         self._send(("batch_size", validate("training.batch_size", batch_size)))
 
     def close(self, grace: float = CLOSE_GRACE) -> None:
@@ -279,7 +287,7 @@ class _Link:
         runner = self.runner
         while True:
             try:
-                kind, payload, acked = self.conn.recv()
+                kind, payload, acked = receive(self.conn)
             except (EOFError, OSError):
                 break
             if kind == "snapshot":
@@ -292,6 +300,23 @@ class _Link:
         self.conn.close()
         if not self.closing.is_set():
             runner.failure = _death(None if self.proc is None else self.proc.exitcode)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Finds classes through importlib, not builtins.__import__: messages are read on background threads, and
+    PySide6 replaces __import__ with a hook that deadlocked against the GUI thread there (seen in a test run:
+    the reader stuck in PySide6's feature_import while the GUI thread connected a signal)."""
+
+    def find_class(self, module: str, name: str):
+        obj = sys.modules.get(module) or importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+def receive(conn):
+    """The next message on a pipe, unpickled without builtins.__import__ (see _Unpickler)."""
+    return _Unpickler(io.BytesIO(conn.recv_bytes())).load()
 
 
 def _death(exitcode: int | None) -> str:
@@ -316,8 +341,6 @@ _HELD_OR_NOT = {RunState.RUNNING, RunState.PAUSED}
 def _child_main(conn, threads: int | None) -> None:
     """The child's entry point: serve commands until the parent closes or goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group: the parent decides
-    import torch
-
     if threads:
         torch.set_num_threads(threads)
     _Child(conn, fixed_threads=threads is not None).serve()
@@ -392,7 +415,7 @@ class _Child:
     def read(self) -> None:
         while True:
             try:
-                seq, name, *args = self.conn.recv()
+                seq, name, *args = receive(self.conn)
             except (EOFError, OSError):  # the parent is gone: stop training and exit
                 seq, name, args = 0, "close", []
             try:
@@ -513,11 +536,6 @@ class _Child:
         self.publish_state(force=True)
 
     def _job_load(self, job: _Job, experiment, dataset, weights, progress) -> None:
-        import torch
-
-        from bpcore.train.progress import restore_progress
-        from bpcore.train.trainer import Trainer
-
         trainer = Trainer(experiment, dataset)
         if weights is not None:
             if [tuple(W.shape) for W in weights] != [tuple(W.shape) for W in trainer.net.weights]:
@@ -617,8 +635,6 @@ class _Child:
             t, request = self.trainer, self.request
         if request is None or t is None or snap.weights is None or len(snap.weights) != t.net.n_layers:
             return snap
-        from bpcore.train import views
-
         data = views.compute(request, snap.weights, t.model.activations, t.output, t.parts,
                              t.dataset.n_classes if t.task == "classification" else None)
         return dataclasses.replace(snap, views=data)

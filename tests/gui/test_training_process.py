@@ -150,3 +150,15 @@ def test_files_the_window_writes_carry_the_data_description(qtbot, tmp_path):
         assert abs(max(a - b for a, b in zip(info.standardise.mean, split.mean, strict=True))) < 1e-12
         assert info.class_names == ("setosa", "versicolor", "virginica") and len(info.feature_names) == 4
     assert cli(["eval", str(tmp_path / "model.safetensors"), "--data", "iris"]) == 0
+
+
+@pytest.mark.parametrize("hidden,spaced", [((8, 8), False), ((512, 512), True)])
+def test_a_big_network_diagram_redraws_less_often(qtbot, hidden, spaced):
+    """The diagram of a wide network (hundreds of links drawn) is spaced to BIG_DIAGRAM_INTERVAL; a small one
+    follows every snapshot."""
+    from bpgui.frame_pacer import BIG_DIAGRAM_INTERVAL
+
+    w = MainWindow(Experiment().replace(model={"hidden": list(hidden)}), settings=None, ask_on_close=False,
+                   in_process=True)
+    qtbot.addWidget(w)
+    assert w.refresher._least["network"] == (BIG_DIAGRAM_INTERVAL if spaced else 0.0)
