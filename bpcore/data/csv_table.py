@@ -71,13 +71,8 @@ def quote(cell: str, limit: int = 40) -> str:
 
 
 def _read_text(source: str | os.PathLike) -> tuple[str, str]:
-    try:
-        path = os.fspath(source)
-    except TypeError:
-        raise DataError(f"cannot read {source!r}: expected a file path") from None
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    data = read_regular(path, what="CSV file", error=DataError, limit=MAX_CSV_BYTES)
+    data = read_regular(source, what="CSV file", error=DataError, limit=MAX_CSV_BYTES)  # checks the path too
+    path = os.fsdecode(os.fspath(source))
     skip = len(_BOM) if data.startswith(_BOM) else 0
     try:
         text = data[skip:].decode("utf-8")
