@@ -57,7 +57,8 @@ class StatusLine:
         self._set("step", f"step {snap.step:,}")
         self._set("loss", f"loss train {_num(m.get('train_loss'))} · test {_num(m.get('test_loss'))}")
         self._set("score", f"{score} train {fmt(m.get('train_score'))} · test {fmt(m.get('test_score'))}")
-        self._set("speed", f"{snap.steps_per_second:,.0f} steps/s")
+        # a rate belongs to a run that goes on: paused, finished or ready there is none to show
+        self._set("speed", f"{snap.steps_per_second:,.0f} steps/s" if mode == "running" else "— steps/s")
         self._set("device", device)
 
     def text(self) -> str:
