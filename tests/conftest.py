@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 import torch
 
@@ -14,3 +16,17 @@ DEVICES = [
 @pytest.fixture(params=DEVICES)
 def device(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def ten_seconds():
+    """Fail (not hang) when a test blocks: SIGALRM interrupts a blocking open() or read() after 10 s."""
+
+    def expire(signum, frame):
+        raise TimeoutError("the test blocked for more than 10 s (a FIFO or device read?)")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

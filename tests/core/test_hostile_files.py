@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import time
 from pathlib import Path
@@ -38,18 +37,7 @@ from bpcore.train import setup
 SIZES = (2, 4, 3)
 
 
-@pytest.fixture(autouse=True)
-def _ten_seconds():
-    """Fail (not hang) when a read blocks: SIGALRM interrupts a blocking open() or read()."""
-
-    def expire(signum, frame):
-        raise TimeoutError("a file read took more than 10 s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+pytestmark = pytest.mark.usefixtures("ten_seconds")  # tests/conftest.py: a blocking read fails, never hangs
 
 
 def _model(path: Path, extra: dict | None = None, output: str = "softmax") -> Path:

@@ -101,14 +101,14 @@ def test_update_changes_the_sessions_copy_only(kind):
     for W, ref in zip(s.weights(), numpy_step([W1, W2], [1, 2, 3]), strict=True):
         assert np.abs(W.numpy() - ref).max() < TOL
     for W, ref in zip(src, (W1, W2), strict=True):  # the source arrays are untouched
-        assert np.array_equal(np.asarray(W), ref)
+        assert np.array_equal(np.asarray(W), ref)  # bit-exact on purpose: nothing computed, a copy must not change
     # nor does the session see later writes to them (a running trainer writing its tensors)
     before = [W.clone() for W in s.weights()]
     for W in src:
         W[...] = 0
     Xs[...] = 0
     assert all(torch.equal(a, b) for a, b in zip(s.weights(), before, strict=True))
-    assert np.array_equal(s.X, X) and s.source_weights()[0][0, 0] == W1[0, 0]
+    assert np.array_equal(s.X, X) and s.source_weights()[0][0, 0] == W1[0, 0]  # copies: exact on purpose
 
 
 def test_steps_walk_downhill_and_reset_restores_the_source():
@@ -120,6 +120,7 @@ def test_steps_walk_downhill_and_reset_restores_the_source():
     assert all(b < a for a, b in itertools.pairwise(losses)) and s.n_updates() == 4
     s.reset_weights()
     assert s.n_updates() == 0 and s.stage() == "backward"
+    # Reset W copies the source back: bit-exact on purpose (no arithmetic between them)
     assert all(np.array_equal(W.numpy(), ref) for W, ref in zip(s.weights(), (W1, W2), strict=True))
     np.testing.assert_allclose(s.trace().loss, engine([W1, W2], [0]).loss, rtol=0, atol=TOL)
 

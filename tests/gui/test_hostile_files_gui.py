@@ -7,7 +7,6 @@ A 10 s alarm turns a blocking open (a FIFO) into a failure instead of a hung tes
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,10 @@ from bpgui.panels.csv_dialog import CsvImportDialog
 from bpgui.panels.data_panel import DataPanel
 from bpgui.settings import open_settings
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX only")
+pytestmark = [pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX only"),
+              pytest.mark.usefixtures("ten_seconds")]  # tests/conftest.py: a blocking open fails, never hangs
 
 
-@pytest.fixture(autouse=True)
-def _ten_seconds(tmp_path):
-    def expire(signum, frame):
-        raise TimeoutError("opening the file took more than 10 s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
 
 
 def _fifo(tmp_path: Path, suffix: str) -> Path:
