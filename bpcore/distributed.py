@@ -81,9 +81,21 @@ def init_from_env(backend: str = "gloo", timeout: float = 600.0, env: dict[str, 
     if backend == "gloo" and not torch.distributed.is_gloo_available():
         raise ConfigError("distributed run requested, but this torch build has no gloo backend")
     if not torch.distributed.is_initialized():
+        _import_dynamo_first()
         torch.distributed.init_process_group(backend, rank=rank, world_size=size,
                                              timeout=datetime.timedelta(seconds=timeout))
     return World(rank, size)
+
+
+def _import_dynamo_first() -> None:
+    """Import torch._dynamo before the process group exists.
+
+    torch.optim's momentum and Adam steps import torch._dynamo on first use; imported after
+    init_process_group, it keeps references to the default group (torch 2.13 and 2.14 alike), so
+    destroy_process_group leaves gloo's worker threads running. At interpreter exit such a thread, still
+    releasing the last collective's tensors, needs the GIL and aborts the rank ("terminate called without an
+    active exception", SIGABRT). Imported first, it captures no group and the shutdown joins the threads."""
+    import torch._dynamo  # noqa: F401
 
 
 def shutdown(world: World) -> None:

@@ -58,7 +58,8 @@ def _env(**extra: str) -> dict[str, str]:
 # ----------------------------------------------------------------------------- DDP on the autograd layers
 
 _DDP_WORKER = textwrap.dedent("""
-    import sys, numpy as np, torch
+    import os, sys, numpy as np, torch
+    from pathlib import Path
     from bpcore.distributed import init_from_env, shutdown
     from bpcore.nn import MLP
     world = init_from_env()
@@ -70,7 +71,12 @@ _DDP_WORKER = textwrap.dedent("""
     mine = slice(world.rank, None, world.size)
     model.loss(ddp(x[mine]), t[mine]).backward()  # mean over this rank's 8 rows; DDP averages the ranks
     np.savez(sys.argv[1], *[W.grad.numpy() for W in model.weights])
+    torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9).step()  # imports torch._dynamo, as the CLI's does
+    del ddp  # it holds the process group
     shutdown(world)
+    if sys.platform == "linux":  # gloo's worker threads must be joined, or they race the interpreter's exit
+        names = [Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")]
+        print(*[n for n in names if "gloo" in n])
 """)
 
 
@@ -92,8 +98,9 @@ def test_ddp_averages_to_the_full_batch_gradient(tmp_path):
                               env=_env(RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
              for r in range(2)]
-    for code, _, err in _wait(procs):
+    for code, out, err in _wait(procs):
         assert code == 0, err
+        assert out.strip() == "", f"gloo threads left running after shutdown: {out}"
     x, t = _batch()
     full = _grads(x, t)
     half = _grads(x[0::2], t[0::2])
