@@ -9,9 +9,15 @@ Example::
 
     from bpcore.inspect import trace
     t = trace(model.weights, model.activations, model.output, x[:1], y[:1], lr=0.1)
-    t.layers[-1].delta            # δ^(L) = ∇_o J ⊙ o' (eq. 8)
+    t.layers[-1].delta            # δ^(L) = ∇_o J ⊙ o' (eq. 8); softmax: (∂o/∂z)ᵀ ∇_o J
     t.layers[-1].grad_W[-1]       # the bias row of ∇_W J equals δ^(L) (eq. 12)
-    t.chain_rule(i=0, j=1)        # the three factors of eq. 5 for w_01, multiplied out
+    t.chain_rule(i=0, j=1)        # the three factors of eq. 5 for w_01 (0-based), multiplied out
+    t.chain_rule(0, 1, layer=1)   # the same for a hidden-layer weight: ∂J/∂h_j · φ'_j · h_i
+
+Conventions: J is the mean over the B inspected rows (the trainer's loss); `reduction="sum"` gives eq. 1's sum,
+B times the mean, and every gradient with it. The output layer's ∇_o J and o' are computed in float64 from z in
+forms that do not overflow where the output saturates (sigmoid: o' = σ(z) σ(−z), o − t = (1 − t) σ(z) − t σ(−z)),
+so their product is δ^(L) wherever δ^(L) is finite.
 """
 
 from __future__ import annotations
@@ -26,9 +32,35 @@ from torch import Tensor
 from bpcore import backprop as bp
 from bpcore import guards
 
-__all__ = ["Check", "Field", "LayerTrace", "Trace", "check", "field", "trace"]
+__all__ = ["REDUCTIONS", "Check", "Field", "LayerTrace", "Trace", "check", "field", "softmax_jacobian", "trace"]
 
 _TRACE = "bpcore.inspect.trace"
+REDUCTIONS: tuple[str, ...] = ("mean", "sum")  # J as the mean over the rows (the trainer's) or eq. 1's sum
+
+
+def softmax_jacobian(o: np.ndarray) -> np.ndarray:
+    """∂o/∂z = diag(o) − o oᵀ for one row's softmax output o (K,): entry (k, j) is ∂o_k/∂z_j = o_k (δ_kj − o_j)."""
+    o = np.asarray(o, dtype=np.float64)
+    return np.diag(o) - np.outer(o, o)
+
+
+def _output_parts(output: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """o' (eq. 5 ②; softmax: the diagonal of ∂o/∂z) and ∇_o J (eq. 5 ①) of the mean loss, in float64 from z.
+
+    Written so that a saturated output does not turn ∇_o J into ∞ or 0/0 where δ^(L) is finite: for sigmoid
+    o' = σ(z) σ(−z) and o − t = (1 − t) σ(z) − t σ(−z) (at z = 38.7, σ(z) rounds to 1 even in float64, and
+    o (1 − o) = 0 would give (o − t)/0). The engine's bp.output_kind(output).grad_o and .do are the same
+    formulas written on o.
+    """
+    kind = bp.output_kind(output)
+    z64 = z.to(torch.float64)
+    t64 = target if target.dtype == torch.long else target.to(torch.float64)
+    if output == "sigmoid":  # 1 − σ(z) = σ(−z), kept apart so that its digits survive
+        s, s_neg = torch.sigmoid(z64), torch.sigmoid(-z64)
+        do = s * s_neg
+        return do, torch.lerp(s, -s_neg, t64) / (do * t64.numel())
+    o64 = kind.o(z64)
+    return kind.do(o64), kind.grad_o(o64, t64, _TRACE)
 
 
 @dataclass(frozen=True)
@@ -41,7 +73,7 @@ class LayerTrace:
     z: np.ndarray  # (B, D_out) z^(l) = W^(l)ᵀ h^(l−1) (eq. 3)
     o: np.ndarray  # (B, D_out) o = φ(z) (or the output activation)
     do: np.ndarray  # (B, D_out) o' = dφ/dz (eq. 5 ②); for softmax, the diagonal o (1 − o) of its Jacobian
-    grad_o: np.ndarray  # (B, D_out) ∇_o J (eq. 5 ①, 8); for hidden layers ∂J/∂h^(l) = δ^(l+1) W^(l+1)[:-1]ᵀ
+    grad_o: np.ndarray  # (B, D_out) ∇_o J (eq. 5 ①, 8); for hidden layers ∂J/∂h^(l) = W̃^(l+1) δ^(l+1)
     delta: np.ndarray  # (B, D_out) δ^(l) = ∂J/∂z^(l) (eq. 7–8 and the hidden-layer recursion)
     W: np.ndarray  # (D_in + 1, D_out) before the update, biases in the last row (eq. 11)
     grad_W: np.ndarray  # (D_in + 1, D_out) ∇_W J = Σ_rows h δᵀ (eq. 9); last row Σ δ (eq. 12)
@@ -63,30 +95,53 @@ class Trace:
     """One forward + backward + update of the inspected rows."""
 
     layers: tuple[LayerTrace, ...]
-    loss: float  # J of eq. 1 as the mean over the inspected rows
+    loss: float  # J of eq. 1: the mean over the inspected rows, or their sum with reduction "sum"
     output: str
     lr: float
     target: np.ndarray
+    reduction: str = "mean"  # "mean" (the trainer's J) or "sum" (eq. 1 as written: B times the mean)
 
-    def chain_rule(self, i: int, j: int, sample: int = 0) -> dict[str, float | np.ndarray]:
-        """Eq. 5 for output weight w_ij and one row: ① dJ/do, ② do/dz_j, ③ h_i, and their product.
+    @property
+    def n_rows(self) -> int:
+        """B, the number of inspected rows."""
+        return int(self.layers[-1].h1.shape[0])
 
-        For an elementwise output ① and ② are numbers and δ_j = ① · ②. For softmax o_j depends on every
-        z_k, so ① is the vector ∇_o J, ② the column ∂o/∂z_j of the Jacobian, and δ_j = ① · ②.
-        The returned 'gradient' is this row's contribution h_i δ_j, to be compared with 'grad_W_row'.
-        """
+    def jacobian(self, sample: int = 0) -> np.ndarray:
+        """∂o/∂z^(L) of one row, (K, K): diag(o) − o oᵀ for softmax, diag(o') for an elementwise output."""
         out = self.layers[-1]
-        h_i = float(out.h1[sample, i])
-        if bp.output_kind(self.output).coupled:  # softmax: every o_k depends on z_j
-            o = out.o[sample]
-            dJ_do = out.grad_o[sample]
-            do_dz = o * ((np.arange(len(o)) == j) - o[j])  # ∂o_k/∂z_j = o_k (δ_kj − o_j)
-            delta_j = float(dJ_do @ do_dz)
+        if bp.output_kind(self.output).coupled:
+            return softmax_jacobian(out.o[sample])
+        return np.diag(out.do[sample])
+
+    def chain_rule(self, i: int, j: int, sample: int = 0, layer: int | None = None) -> dict[str, float | np.ndarray]:
+        """Eq. 5 for weight w_ij of `layer` (1-based, default the output layer L; indices 0-based) and one row:
+        ① dJ/do_j, ② do_j/dz_j, ③ h_i, and their product.
+
+        For an elementwise output ① and ② are numbers and δ_j = ① · ② (eq. 7). For softmax o_j depends on every
+        z_k, so ① is the vector ∇_o J, ② the column ∂o/∂z_j of the Jacobian diag(o) − o oᵀ, and δ_j = ① · ②.
+        For a hidden layer l, ① is ∂J/∂h_j^(l) = Σ_k w_jk^(l+1) δ_k^(l+1) and ② is φ'(z_j^(l)).
+        'product' is this row's h_i δ_j from the factors, to be compared with 'grad_W_row' (the engine's δ).
+        'fused' is True when ① · ② is not a finite number (∞ · 0 of a saturated output): δ_j is then the engine's
+        fused form (o − t for sigmoid + cross-entropy) and 'product' uses it.
+        """
+        l = len(self.layers) if layer is None else int(layer)
+        lt = self.layers[l - 1]
+        h_i = float(lt.h1[sample, i])
+        if l == len(self.layers) and bp.output_kind(self.output).coupled:  # softmax: every o_k depends on z_j
+            dJ_do = lt.grad_o[sample]
+            do_dz = self.jacobian(sample)[:, j]  # ∂o_k/∂z_j = o_k (δ_kj − o_j)
+            with np.errstate(all="ignore"):
+                delta_j = float(dJ_do @ do_dz)
         else:
-            dJ_do, do_dz = float(out.grad_o[sample, j]), float(out.do[sample, j])
-            delta_j = dJ_do * do_dz
-        return {"dJ_do": dJ_do, "do_dz": do_dz, "h_i": h_i, "delta_j": delta_j, "product": delta_j * h_i,
-                "grad_W_row": float(out.h1[sample, i] * out.delta[sample, j])}
+            dJ_do, do_dz = float(lt.grad_o[sample, j]), float(lt.do[sample, j])
+            with np.errstate(all="ignore"):
+                delta_j = dJ_do * do_dz
+        engine = float(lt.delta[sample, j])
+        fused = not np.isfinite(delta_j)
+        if fused:
+            delta_j = engine
+        return {"layer": l, "dJ_do": dJ_do, "do_dz": do_dz, "h_i": h_i, "delta_j": delta_j,
+                "product": delta_j * h_i, "grad_W_row": h_i * engine, "delta_engine": engine, "fused": fused}
 
 
 def _np(t: Tensor) -> np.ndarray:
@@ -94,10 +149,14 @@ def _np(t: Tensor) -> np.ndarray:
 
 
 def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x: Tensor, target: Tensor,
-          lr: float = 0.1) -> Trace:
+          lr: float = 0.1, reduction: str = "mean") -> Trace:
     """Forward, backward and update for the rows of x, keeping every intermediate (no autograd graph).
 
-    x is a (B, D_0) batch; the target is in the loss's form (ShapeError / ClassIdError otherwise)."""
+    x is a (B, D_0) batch; the target is in the loss's form (ShapeError / ClassIdError otherwise).
+    reduction "mean" (default) is the trainer's J; "sum" is eq. 1's sum over the rows: J, ∇_o J, δ, ∇_W J and
+    the update are then B times the mean's (ValueError for another reduction)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{_TRACE}: reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
     weights = [W.detach() for W in weights]
     guards.check_weights(_TRACE, weights)
     x = x.to(weights[0])
@@ -112,6 +171,7 @@ def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
         deltas.reverse()
         o_L = bp.output(output, z_L)
         loss = float(bp.output_kind(output).loss(z_L, target, _TRACE))
+        scale = float(len(x)) if reduction == "sum" else 1.0  # ∂(B·J)/∂· = B ∂J/∂·
         layers = []
         L = len(weights)
         for l in range(L):
@@ -124,13 +184,13 @@ def trace(weights: Sequence[Tensor], activations: Sequence[str], output: str, x:
                 name = activations[l]
             else:
                 o = o_L
-                kind = bp.output_kind(output)
-                do = kind.do(o)  # eq. 5 ②; softmax: the diagonal of ∂o/∂z
-                grad_o = kind.grad_o(o, target, _TRACE)  # eq. 5 ①, the mean over the rows
+                # eq. 5 ② and ①, the mean over the rows, stable where the output saturates
+                do, grad_o = _output_parts(output, z_L, target)
                 name = output
-            layers.append(LayerTrace(l + 1, name, _np(h1), _np(z), _np(o), _np(do), _np(grad_o), _np(delta),
-                                     _np(W), _np(grads[l]), _np(-lr * grads[l])))
-    return Trace(tuple(layers), loss, output, float(lr), target.detach().cpu().numpy().copy())
+            g = _np(grads[l]) * scale
+            layers.append(LayerTrace(l + 1, name, _np(h1), _np(z), _np(o), _np(do), _np(grad_o) * scale,
+                                     _np(delta) * scale, _np(W), g, -float(lr) * g))
+    return Trace(tuple(layers), loss * scale, output, float(lr), target.detach().cpu().numpy().copy(), reduction)
 
 
 @dataclass(frozen=True)
