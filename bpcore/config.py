@@ -130,6 +130,7 @@ LIMITS: dict[str, Limit] = {
     "training.checkpoint_every": Limit(1, MAX_EPOCHS, integer=True),
     # settings outside an experiment, checked by validate() like the others
     "run.threads": Limit(1, MAX_THREADS, integer=True),
+    "run.pace": Limit(0.1, 1000.0),  # epochs per second at most (the window's speed control); None: no limit
     "window.width": Limit(MIN_WINDOW, MAX_WINDOW, integer=True),
     "window.height": Limit(MIN_WINDOW, MAX_WINDOW, integer=True),
 }

@@ -49,6 +49,7 @@ class TrainingController(QObject):
         self.experiment = experiment or Experiment()
         self.trainer: Trainer | None = None
         self.session_path: str | None = None
+        self.pace: float | None = None  # epochs per second at most (set_pace); None: as fast as it goes
         self.runs = 0  # Play presses so far: a second divergence right after Play is a new event
         self._dirty = False
         exp = self.experiment
@@ -150,6 +151,14 @@ class TrainingController(QObject):
         exp = self.experiment.replace(training={"batch_size": batch_size})
         self.runner.set_batch_size(batch_size)
         self._record(exp)
+
+    def set_pace(self, epochs_per_second: float | None) -> None:
+        """Watchable speed: at most this many epochs per second (None: as fast as the machine goes), also while a
+        run goes on; a view setting, not part of the experiment. ConfigError, and nothing changes, when out of
+        range."""
+        pace = None if epochs_per_second is None else validate("run.pace", epochs_per_second)
+        self.runner.set_pace(pace)
+        self.pace = pace
 
     def set_training(self, **changes) -> None:
         """Optimizer, L2, epoch limit or device: a new Trainer around the same weights and history."""

@@ -90,6 +90,7 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._load: tuple | None = None  # the last load command, to rebuild a child that died
         self._watch: tuple | None = None  # the last watch command, likewise
+        self._pace: tuple | None = None  # the last pace command, likewise
         self._sent = 0  # sequence number of the last command sent
         self._acked = 0  # sequence number of the last command the newest snapshot reflects
         self._expected: tuple[int, RunState] | None = None  # (seq, state) of the last state-changing command
@@ -180,6 +181,13 @@ class ProcessRunner:
         """Mini-batch size from the next epoch on; ConfigError here when out of range."""
         self._send(("batch_size", validate("training.batch_size", batch_size)))
 
+    def set_pace(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs per second, for this run and the next ones (None: no limit); ConfigError
+        here when out of range."""
+        pace = None if epochs_per_second is None else validate("run.pace", epochs_per_second)
+        self._pace = ("pace", pace)
+        self._send(self._pace)
+
     def close(self, grace: float = CLOSE_GRACE) -> None:
         """End the child: ask it to stop and exit, wait `grace` seconds, then terminate (and kill) it."""
         with self._lock:
@@ -212,8 +220,9 @@ class ProcessRunner:
             if snap is not None and snap.weights is not None:
                 weights, progress = snap.weights, snap
             self.load(experiment, dataset, weights, progress)
-        if self._watch is not None:
-            self._send(self._watch)
+        for kept in (self._watch, self._pace):
+            if kept is not None:
+                self._send(kept)
 
     def _send(self, message: tuple, expected: RunState | None = None) -> None:
         """Queue a command with the next sequence number; `expected` is the state it leads to, if it changes it."""
@@ -386,11 +395,13 @@ class _Child:
         self.acked = 0  # the last command whose effect the next snapshot shows
         self.current: _Job | None = None  # the job on the main thread (under lock)
         self.request = None  # the window's ViewRequest (under send_lock)
+        self.pace: float | None = None  # epochs per second at most, for every Trainer loaded
         self.sent_rows, self.sent_source = 0, None  # history rows the parent has, and whose they are
 
     def serve(self) -> None:
         threading.Thread(target=self.read, name="bpcore-runner-read", daemon=True).start()
-        threading.Thread(target=self.send_loop, name="bpcore-runner-send", daemon=True).start()
+        sender = threading.Thread(target=self.send_loop, name="bpcore-runner-send", daemon=True)
+        sender.start()
         while (job := self.jobs.get()) is not None:
             with self.lock:
                 self.current = job
@@ -408,6 +419,9 @@ class _Child:
         with self.wake:
             self.closing = True
             self.wake.notify_all()
+        # the sender may be computing views: a daemon thread left inside a torch call when the interpreter
+        # exits aborts the process (the thread fallback's serve() returns just before the window exits)
+        sender.join()
         with self.write_lock:
             self.conn.close()
 
@@ -499,6 +513,10 @@ class _Child:
         elif name == "batch_size":
             if t is not None:
                 t.set_batch_size(*args)
+        elif name == "pace":  # kept for the Trainers loaded later too
+            self.pace = args[0]
+            if t is not None:
+                t.set_pace(self.pace)
         else:
             raise ValueError(f"unknown runner command {name!r}")
         return False
@@ -550,6 +568,7 @@ class _Child:
         if not self.fixed_threads:
             tr = experiment.training
             torch.set_num_threads(threads_for(trainer.model.sizes, tr.batch_size))
+        trainer.set_pace(self.pace)
         self.trainer = trainer
         with self.send_lock:
             self.last = trainer.snapshot(with_weights=True)

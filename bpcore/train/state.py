@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
+from collections.abc import Callable
 
 from bpcore.errors import BackpropLabError
 
@@ -94,6 +96,18 @@ class RunControl:
                     self.held.clear()
             return not self._stop
 
+    def rest(self, until: Callable[[], float]) -> None:
+        """Wait between two epochs of a paced run until time.perf_counter() reaches until() (asked again after
+        each nudge: the pace may change meanwhile); a pause or stop ends the wait at once."""
+        with self._changed:
+            while not self.hold and (left := until() - time.perf_counter()) > 0:
+                self._changed.wait(left)
+
+    def nudge(self) -> None:
+        """Wake a resting run to look at its pace again."""
+        with self._changed:
+            self._changed.notify_all()
+
     def agreed_stop(self) -> None:
         """Every rank stops at the end of this epoch (World.agree found a stop request)."""
         with self.lock:
@@ -113,6 +127,7 @@ class RunControl:
             if self._active in ("claimed", "run") and self.state is RunState.RUNNING and not self._stopping:
                 self._pause = self.hold = True
                 self.state = RunState.PAUSED
+                self._changed.notify_all()  # a paced run resting between epochs holds at once
 
     def resume(self) -> bool:
         """Continue a paused run; True while a run goes on (paused before or not)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class Trainer:
         self._lock = self._control.lock
         self._pending: dict[str, float] = {}
         self._rate = (0.0, 0, time.perf_counter())  # steps per second, from the last two epochs
+        self.pace: float | None = None  # epochs per second at most (set_pace); None: as fast as it goes
 
     @property
     def state(self) -> RunState:
@@ -128,6 +130,12 @@ class Trainer:
         """End the run after its current step (a paused one too); run() then returns with state STOPPED."""
         self._control.stop()
 
+    def set_pace(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs per second (None: as fast as the machine goes), from the next epoch on:
+        a run slow enough to watch. ConfigError, and nothing changes, when out of range (LIMITS["run.pace"])."""
+        self.pace = None if epochs_per_second is None else float(validate("run.pace", epochs_per_second))
+        self._control.nudge()
+
     def set_lr(self, lr: float) -> None:
         """Change μ (the base of the schedule) from the next epoch on; ConfigError, and nothing changes,
         when μ is out of the range files and flags get (bpcore.config.validate)."""
@@ -161,12 +169,16 @@ class Trainer:
             while True:
                 if control.hold and not control.wait():
                     break
+                started = time.perf_counter()
                 self._train_epoch()
                 if control.state.ended:
                     break
-                if callback is not None and time.perf_counter() - tick[3] >= snapshot_interval:
+                resting = self.pace is not None and 1.0 / self.pace > snapshot_interval
+                if callback is not None and (resting or time.perf_counter() - tick[3] >= snapshot_interval):
                     tick[3] = time.perf_counter()
                     callback(self.snapshot(with_weights))
+                if self.pace is not None:  # a paced run waits out the rest of the epoch's 1/pace seconds
+                    control.rest(functools.partial(self._rest_until, started))
         except BaseException as e:
             control.finish(RunState.STOPPED, f"stopped by an error: {e}")
             raise
@@ -178,6 +190,11 @@ class Trainer:
         if callback is not None:
             callback(snap)
         return snap
+
+    def _rest_until(self, started: float) -> float:
+        """When a paced epoch that started at `started` may be followed by the next (perf_counter seconds)."""
+        pace = self.pace
+        return started if pace is None else started + 1.0 / pace
 
     def train_epoch(self) -> None:
         """One pass over the shuffled training part, then evaluation, the divergence test and the stopping

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from bpcore.errors import ConfigError
 from bpcore.train.runner import ProcessRunner, RunnerError, _Child, _death, threads_for
 from bpcore.train.state import RunState
 from bpcore.train.views import ViewRequest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 LONG = Experiment(training=TrainSpec(epochs=1_000_000))  # a run that only stops when told to
 
@@ -268,3 +271,27 @@ def test_the_snapshot_carries_what_the_window_asked_for():
         f = field([__import__("torch").from_numpy(np.array(W)) for W in snap.weights], ("tanh", "tanh"),
                   "softmax", (-2.0, 2.0, -1.0, 1.0), 20)
         assert np.abs(f.output - v.field.output).max() < 1e-6  # same float32 forward, another call
+
+
+_EXIT_RIGHT_AFTER_CLOSE = textwrap.dedent("""
+    import time
+    from bpcore.config import DataSpec, Experiment
+    from bpcore.train.runner import ProcessRunner
+    from bpcore.train.views import ViewRequest
+    with ProcessRunner(in_process=True) as r:
+        r.load(Experiment(data=DataSpec(source="spirals")))
+        r.watch(ViewRequest(extent=(-2, 2, -2, 2), resolution=100))
+        r.play()
+        while r.latest is None or r.latest.epoch < 3:
+            time.sleep(0.005)
+        r.stop()
+""")
+
+
+def test_thread_fallback_exits_cleanly_right_after_close():
+    """The fallback's sender thread may be inside a torch call (the views) when close() returns: serve() joins
+    it, else the interpreter's exit aborts the process ('terminate called without an active exception')."""
+    for _ in range(4):
+        proc = subprocess.run([sys.executable, "-c", _EXIT_RIGHT_AFTER_CLOSE], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
