@@ -52,3 +52,15 @@ def test_window_trains_and_draws_under_a_real_x_server(tmp_path, qapp):  # qapp:
     assert px.shape[:2] == (900, 1400), px.shape  # the window at the size asked for, not a 0×0 or clipped grab
     # a drawn window, not a blank one: many distinct colours (decision regions, heatmaps, curves, text)
     assert len(np.unique(px.reshape(-1, 3), axis=0)) > 500
+
+
+def test_user_flows_pass_under_a_real_x_server():
+    """tests/gui/flows drive the window as a person does (clicks, keys, menus); the suite runs them offscreen, and
+    here once more in a real X server with the xcb plugin, where window sizes, focus and key events are real."""
+    flows = ROOT / "tests" / "gui" / "flows"
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    cmd = [_xvfb_run(), "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m", "pytest", "-q",
+           "-p", "no:cacheprovider", str(flows)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    assert " passed" in proc.stdout and " skipped" not in proc.stdout, proc.stdout[-2000:]
