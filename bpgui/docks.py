@@ -23,6 +23,11 @@ from bpgui.views import (
 )
 
 _TABBED = ("data", "gradients", "confusion", "inspector")  # docks that start as background tabs
+_LEFT, _RIGHT, _BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                          Qt.DockWidgetArea.BottomDockWidgetArea)
+# where each dock starts, in the order it is added (the order sets the stacking within an area)
+AREAS = {"architecture": _LEFT, "data": _LEFT, "loss": _RIGHT, "criteria": _RIGHT,
+         "weights": _BOTTOM, "gradients": _BOTTOM, "confusion": _BOTTOM, "inspector": _BOTTOM}
 
 
 @dataclass
@@ -133,18 +138,35 @@ def build_views(window: QMainWindow) -> Views:
                            "Backpropagation for one sample, equation by equation (click a point in the data plot)",
                            _scrolled(inspector)),
     }
-    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-    window.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-    left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                           Qt.DockWidgetArea.BottomDockWidgetArea)
-    for key, area in (("architecture", left), ("data", left), ("loss", right), ("criteria", right),
-                      ("weights", bottom), ("gradients", bottom), ("confusion", bottom), ("inspector", bottom)):
-        window.addDockWidget(area, docks[key])
-    for key in _TABBED:  # hidden until arrange() tabs them: stacked, they would inflate the minimum size
-        docks[key].hide()
+    _place(window, docks)
     return Views(decision, title, banner, scatter, network, loss, criteria, weights, gradients, confusion,
                  inspector, data_panel, editor, docks)
+
+
+def _place(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Put every dock in its first-start area (docked, in order); the tabbed ones hidden until arrange()."""
+    window.setCorner(Qt.Corner.BottomLeftCorner, _LEFT)
+    window.setCorner(Qt.Corner.TopLeftCorner, _LEFT)
+    window.setCorner(Qt.Corner.BottomRightCorner, _BOTTOM)
+    for key, area in AREAS.items():
+        window.addDockWidget(area, docks[key])
+        docks[key].setFloating(False)  # after adding: a floating dock added to an area stays floating
+    for key, dock in docks.items():  # tabbed ones hidden until arrange() tabs them: stacked, they would
+        dock.setVisible(key not in _TABBED)  # inflate the minimum size
+
+
+def reset_layout(window: QMainWindow) -> None:
+    """Put every dock of the window (``window.views``, a Views) back where a fresh window has it: docked in
+    its first-start area, tabbed as at the first start, shown, with the first-start sizes for the window's
+    current size. Closed and floating docks come back too."""
+    views: Views = window.views
+    for dock in views.docks.values():
+        window.removeDockWidget(dock)  # also undoes tabs and splits made by dragging
+    _place(window, views.docks)
+    window.layout().activate()  # the layout pass arrange() needs before it tabs (see there)
+    arrange(window, views)
+    window.layout().activate()
+    _size_docks(window, views.docks)  # again, now that the tabs take their room
 
 
 def arrange(window: QMainWindow, views: Views) -> None:
@@ -162,6 +184,11 @@ def arrange(window: QMainWindow, views: Views) -> None:
         d[key].show()
     d["architecture"].raise_()
     d["weights"].raise_()
+    _size_docks(window, d)
+
+
+def _size_docks(window: QMainWindow, d: dict[str, QDockWidget]) -> None:
+    """The first-start share of the window for each dock area."""
     w, h = max(window.width(), 800), max(window.height(), 600)
     window.resizeDocks([d["architecture"], d["loss"]], [int(w * 0.27), int(w * 0.33)], Qt.Orientation.Horizontal)
     window.resizeDocks([d["loss"], d["criteria"]], [int(h * 0.42), int(h * 0.2)], Qt.Orientation.Vertical)
