@@ -1,8 +1,8 @@
 """Model and session files on top of bpcore.files: an MLP (and a run's history) in, out.
 
 What a model file's ``extra`` may hold is a schema (`ModelInfo`): every field the CLI, the trainer or the
-window reads from it — history, epoch, step, feature and class names, standardisation statistics, data set
-name and task — is checked for type and range when the file is loaded, and a wrong one is a ModelFileError
+window reads from it — history, mean |δ| per layer and epoch (delta_history), best epoch, epoch, step,
+feature and class names, standardisation statistics, data set name and task — is checked for type and range when the file is loaded, and a wrong one is a ModelFileError
 naming the file and the key (``extra.standardise.std[2]``). Keys the schema does not know are kept as they are.
 """
 
@@ -127,6 +127,8 @@ class ModelInfo:
     """The validated fields of a model file's ``extra`` (None where the file does not hold them)."""
 
     history: dict[str, np.ndarray] = field(default_factory=dict)  # series of one length, NaN for null
+    delta_history: np.ndarray | None = None  # (epochs, L): mean |δ^(l)| per epoch, NaN for null
+    best_epoch: int | None = None  # epoch of the lowest validation loss
     epoch: int | None = None
     step: int | None = None
     dataset: str | None = None
@@ -143,7 +145,10 @@ class ModelInfo:
         kw: dict[str, Any] = {}
         if extra.get("history") is not None:
             kw["history"] = _history(extra["history"])
-        for name in ("epoch", "step"):
+        if extra.get("delta_history") is not None:
+            rows = len(next(iter(kw.get("history", {}).values()), ()))
+            kw["delta_history"] = _delta_history(extra["delta_history"], rows, len(sizes) - 1)
+        for name in ("epoch", "step", "best_epoch"):
             if extra.get(name) is not None:
                 kw[name] = _count(extra[name], f"extra.{name}")
         if extra.get("dataset") is not None:
@@ -169,6 +174,22 @@ class ModelInfo:
             if extra["standardise"] is not None:
                 kw["standardise"] = Standardisation.from_json(extra["standardise"], "extra.standardise", n_in)
         return cls(**kw)
+
+
+def _delta_history(v: Any, rows: int, n_layers: int) -> np.ndarray:
+    """(rows, n_layers) mean |δ| per epoch and layer: one list per history row, null for an unknown value."""
+    key = "extra.delta_history"
+    if not isinstance(v, list):
+        raise _Bad(key, f"must be a list of per-epoch lists of {n_layers} numbers, got {_kind(v)} {_shown(v)}")
+    if len(v) != rows:
+        raise _Bad(key, f"holds {len(v)} epochs but extra.history holds {rows}")
+    out = np.empty((rows, n_layers))
+    for i, row in enumerate(v):
+        if not isinstance(row, list) or len(row) != n_layers:
+            raise _Bad(f"{key}[{i}]", f"must be a list of {n_layers} numbers (one per layer), got {_shown(row)}")
+        for l, x in enumerate(row):
+            out[i, l] = np.nan if x is None else _number(x, f"{key}[{i}][{l}]")
+    return out
 
 
 def _history(v: Any) -> dict[str, np.ndarray]:
@@ -210,6 +231,12 @@ class Session:
     extra: dict
     info: ModelInfo = field(default_factory=ModelInfo)
 
+    @property
+    def progress(self) -> dict[str, Any]:
+        """The recorded run as bpcore.train.restore_progress takes it (keywords after the history)."""
+        i = self.info
+        return {"epoch": i.epoch, "step": i.step, "delta_history": i.delta_history, "best_epoch": i.best_epoch}
+
 
 def save_model(path: str | os.PathLike[str], model: MLP, experiment: Experiment | None = None,
                extra: dict | None = None) -> None:
@@ -229,7 +256,7 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu")
     with torch.no_grad():
         for W, saved in zip(model.weights, f.weights, strict=True):
             W.copy_(saved)
-    extra = {k: v for k, v in f.extra.items() if k != "history"}
+    extra = {k: v for k, v in f.extra.items() if k not in ("history", "delta_history")}
     for name in ("feature_names", "class_names"):
         if getattr(info, name) is not None:
             extra[name] = list(getattr(info, name))
@@ -254,9 +281,17 @@ def export_model(path: str | os.PathLike[str], trainer) -> None:
     save_model(path, trainer.model, trainer.experiment, data_extra(trainer))
 
 
+def _json_numbers(values: np.ndarray) -> list:
+    """Floats as JSON numbers (Python's repr: they read back exactly), NaN and ±inf as null; nested lists kept."""
+    return [None if not np.isfinite(x) else float(x) for x in values] if values.ndim == 1 else [
+        _json_numbers(row) for row in values]
+
+
 def save_session(path: str | os.PathLike[str], trainer, extra: dict | None = None) -> None:
-    """Write a Trainer's model, experiment, data description (`data_extra`) and history (NaN kept as null)."""
-    history, _ = trainer.history.views()
-    hist = {k: [None if not np.isfinite(x) else float(x) for x in v] for k, v in history.items()}
-    save_model(path, trainer.model, trainer.experiment, {**data_extra(trainer), **(extra or {}), "history": hist,
-                                                         "epoch": trainer.epoch, "step": trainer.step_count})
+    """Write a Trainer's model, experiment, data description (`data_extra`) and record: history, mean |δ| per
+    layer and epoch, best epoch, epoch and step (NaN kept as null). The stopping criteria follow from the record
+    and the experiment's limits (restore_progress rebuilds them)."""
+    history, delta = trainer.history.views()
+    record = {"history": {k: _json_numbers(v) for k, v in history.items()}, "delta_history": _json_numbers(delta),
+              "best_epoch": trainer.best_epoch, "epoch": trainer.epoch, "step": trainer.step_count}
+    save_model(path, trainer.model, trainer.experiment, {**data_extra(trainer), **(extra or {}), **record})

@@ -224,8 +224,7 @@ class TrainingController(QObject):
                 raise ModelFileError(
                     f"{path}: the network maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs, but the data "
                     f"set {trainer.dataset.name!r} needs {want[0]} inputs and {want[1]} outputs")
-            extra = session.extra
-            restore_progress(trainer, session.history, epoch=extra.get("epoch"), step=extra.get("step"))
+            restore_progress(trainer, session.history, **session.progress)
             return trainer
 
         self._replace(build)

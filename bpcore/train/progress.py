@@ -1,8 +1,10 @@
-"""Carry a run's progress (epoch and step counters, history curves) into a freshly built Trainer.
+"""Carry a run's progress (epoch and step counters, history curves, mean |δ| per layer) into a fresh Trainer.
 
 Used when a GUI rebuilds a Trainer around the same weights (a changed optimizer, L2 or epoch limit,
-another device) and when a session file is opened, so the curves and the epoch count continue instead
-of starting over. Only recorded numbers are copied; nothing is recomputed.
+another device), when the training process loads a run, and when a session file is opened, so the curves
+and the epoch count continue instead of starting over. Recorded numbers are copied; the best epoch and the
+stopping criteria are what the trainer had at the last recorded epoch's end, taken from the record and the
+Trainer's own limits (a changed limit shows at once), never from training again.
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from bpcore.train import stopping
 from bpcore.train.snapshot import HISTORY_KEYS
 from bpcore.train.trainer import Trainer
 
 
 def restore_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epoch: int | None = None,
-                   step: int | None = None, delta_history: np.ndarray | None = None) -> None:
-    """Append recorded history rows to a Trainer that has not trained yet and set its counters.
+                   step: int | None = None, delta_history: np.ndarray | None = None,
+                   best_epoch: int | None = None) -> None:
+    """Append recorded history rows to a Trainer that has not trained yet and set its counters, best epoch
+    and stopping criteria.
 
     `history` holds HISTORY_KEYS series of one length (missing keys count as NaN); `delta_history`
-    (epochs, L) the mean |δ| per layer, NaN where unknown (session files do not store it).
+    (epochs, L) the mean |δ| per layer, NaN where unknown (files written before it was saved);
+    `best_epoch` the epoch of the lowest validation loss as recorded (None: found in the record's
+    val_loss, as the trainer finds it: the first lowest value).
     """
     if trainer.epoch or trainer.history.n:
         raise ValueError("restore_progress needs a Trainer that has not trained yet")
@@ -41,7 +48,22 @@ def restore_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epo
     elapsed = series["time"][np.isfinite(series["time"])]
     trainer.elapsed = float(elapsed[-1]) if elapsed.size else 0.0
     val = series["val_loss"]
-    if np.isfinite(val).any():  # the best-validation marker and early stopping continue from the record
+    rows = np.flatnonzero(epochs == best_epoch) if best_epoch is not None else ()
+    if len(rows):  # the best-validation marker and early stopping continue from the record
+        trainer.best_val, trainer.best_epoch = float(val[rows[0]]), int(best_epoch)
+    elif np.isfinite(val).any():
         best = int(np.nanargmin(val))
         trainer.best_val = float(val[best])
         trainer.best_epoch = int(epochs[best]) if np.isfinite(epochs[best]) else best + 1
+    _restore_criteria(trainer, series)
+
+
+def _restore_criteria(trainer: Trainer, series: Mapping[str, np.ndarray]) -> None:
+    """The criteria as the trainer computes them at an epoch's end, from the last recorded row."""
+    tr = trainer.experiment.training
+    since_best = trainer.epoch - trainer.best_epoch if trainer.best_epoch is not None else 0
+    trainer._criteria = stopping.criteria(
+        epoch=trainer.epoch, epochs=tr.epochs, elapsed=trainer.elapsed, time_limit=tr.time_limit,
+        train_loss=float(series["train_loss"][-1]), loss_goal=tr.loss_goal, grad_norm=float(series["grad_norm"][-1]),
+        min_grad=tr.min_grad, since_best=since_best, patience=tr.patience,
+    )
