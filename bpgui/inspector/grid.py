@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QTabBar,
 
 from bpgui.inspector._style import STAGE_ACCENTS, STAGE_COLOURS, describe, rich
 from bpgui.inspector.card import QuantityCard
-from bpgui.inspector.quantities import STAGES, LayerInfo, Quantity, symbol
+from bpgui.inspector.quantities import PLAIN, STAGES, Conventions, LayerInfo, Quantity, stage_text, symbol
 
 BUTTON_OF = {"forward": "Forward", "backward": "Backward", "update": "Update"}
 # each stage cell: groups of keys side by side, the keys of a group stacked
@@ -17,12 +17,6 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "forward": (("h1",), ("z", "o")),
     "backward": (("grad_o", "do", "delta"), ("grad_W",)),
     "update": (("update",), ("W", "W_next")),
-}
-STAGE_TEXT = {
-    "forward": "① Forward  →\nh = [x, 1] (eq. 11)\nz = Wᵀh (eq. 3)\no = φ(z)",
-    "backward": "② Backward  ←\nδ^(L) = ∇_o J ⊙ o' (eq. 8)\nδ^(l) = ∂J/∂h^(l) ⊙ φ'(z^(l))\n"
-                "∇_W J = h δᵀ (eq. 9)\nbias row: δ (eq. 12)",
-    "update": "③ Update\nW ← W − μ h δᵀ\n(eq. 10)",
 }
 
 
@@ -49,8 +43,10 @@ class StageGrid(QWidget):
         self._cells: list[QFrame] = []
         self._columns: list[list[QWidget]] = []  # per layer: its header and stage cells
         self._only: int | None = None
+        self._stage_labels: dict[str, QLabel] = {}
         for row, stage in enumerate(STAGES, start=1):
-            label = QLabel(rich(STAGE_TEXT[stage]).replace("\n", "<br>"))
+            label = QLabel()
+            self._stage_labels[stage] = label
             label.setTextFormat(Qt.TextFormat.RichText)
             describe(label, f"stage_{stage}", f"{stage} stage", f"Revealed by the {BUTTON_OF[stage]} button")
             label.setStyleSheet(f"background: {STAGE_COLOURS[stage]}; color: {STAGE_ACCENTS[stage]};"
@@ -58,23 +54,41 @@ class StageGrid(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             self._grid.addWidget(label, row, 0)
         self._grid.setColumnStretch(0, 0)
+        self.set_stage_texts("softmax", PLAIN)
 
-    def set_layers(self, infos: Sequence[LayerInfo], output: str, lr: float, batch: bool) -> None:
+    def set_stage_texts(self, output: str, conv: Conventions) -> None:
+        """The stage banners for this output kind and these conventions (quantities.stage_text)."""
+        for stage, label in self._stage_labels.items():
+            label.setText(rich(stage_text(stage, output, conv)).replace("\n", "<br>"))
+
+    def stage_label(self, stage: str) -> str:
+        """The plain text of a stage banner."""
+        return self._stage_labels[stage].text()
+
+    def set_layers(self, infos: Sequence[LayerInfo], output: str, lr: float, batch: bool,
+                   conv: Conventions = PLAIN) -> None:
         """Create cards when the layer count changes (reused otherwise) and set every title."""
         if len(infos) != len(self._cards):
             self._rebuild(len(infos))
+        self.set_stage_texts(output, conv)
         for info, cards, header in zip(infos, self._cards, self._headers, strict=True):
             header.setText(rich(layer_header(info)))
             for key, card in cards.items():
-                card.set_symbol(symbol(key, info, output, lr, batch))
+                card.set_symbol(symbol(key, info, output, lr, batch, conv))
 
-    def show_layers(self, layers: Sequence[Mapping[str, Quantity]] | None, stage: int) -> None:
-        """Reveal the quantities of stages < `stage` (0 = nothing, 3 = all); the rest show a hint."""
+    def show_layers(self, layers: Sequence[Mapping[str, Quantity]] | None, stage: int,
+                    back: int | None = None) -> None:
+        """Reveal the quantities of stages < `stage` (0 = nothing, 3 = all); the rest show a hint. `back`
+        layers (from the output down) show their backward quantities even before the whole stage is revealed."""
+        L = len(self._cards)
         for n, cards in enumerate(self._cards):
             for key, card in cards.items():
                 s = next(i for i, st in enumerate(STAGES) if key in sum(GROUPS[st], ()))
-                if layers is not None and s < stage:
+                early = STAGES[s] == "backward" and back is not None and n + 1 > L - back
+                if layers is not None and (s < stage or early):
                     card.show_quantity(layers[n][key])
+                elif STAGES[s] == "backward" and back is not None and stage == 1:
+                    card.show_hint(f"press {BUTTON_OF['backward']} or “one layer” (δ^({n + 2}) first)")
                 else:
                     card.show_hint(f"press {BUTTON_OF[STAGES[s]]}")
 

@@ -13,6 +13,11 @@ Check runs bpcore.inspect.check on a worker thread (CheckRunner): the banner say
 would change W wait, and the verdict is shown only when neither W nor the rows changed meanwhile.
 run_check(wait=True) or wait_check() block until it is in (tests, automation).
 
+Conventions are said where the numbers are: J is the mean over the rows (the trainer's) unless the Σ switch shows
+eq. 1's sum; lecture notation (default) indexes from 1 and writes the hidden recursion as W̃ δ; the update card
+shows the trainer's real step when set_rule gave its rule (L2, schedule, clipping, momentum, Adam), and says what it
+leaves out otherwise. The backward pass can be stepped layer by layer from the output down ("← one layer").
+
 Batch mode inspects rows index … index + B − 1 at once: per-row quantities show one row (h: one column)
 per sample, W-shaped quantities (∇_W J, −μ h δᵀ, W) are the batch sums Σ_i h_i δ_iᵀ that an update uses.
 """
@@ -24,19 +29,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 from torch import Tensor
 
 from bpcore.errors import BackpropLabError
 from bpcore.inspect import Check, Trace
-from bpcore.inspection import CHECK_LIMIT, CheckRequest, InspectorSession
+from bpcore.inspection import CHECK_LIMIT, CheckRequest, InspectorSession, UpdateRule
 from bpgui.inspector import export
 from bpgui.inspector._style import FAIL_COLOUR, OK_COLOUR, describe
 from bpgui.inspector.check_view import CheckRunner
 from bpgui.inspector.controls import Controls
 from bpgui.inspector.grid import LayerTabs, StageGrid
-from bpgui.inspector.quantities import STAGES, Quantity, batch_sum_error, layer_infos, layer_quantities
+from bpgui.inspector.quantities import (
+    STAGES,
+    Conventions,
+    Quantity,
+    batch_sum_error,
+    layer_infos,
+    layer_quantities,
+)
 from bpgui.inspector.side import SidePanel
 from bpgui.inspector.summary import SummaryBar, batch_text, summary_text
 
@@ -58,7 +70,7 @@ class InspectorPanel(QWidget):
         self.session = InspectorSession()  # every piece of state; the panel draws it
         self._infos: list = []
         self._dtype = torch.float64  # the inspected weights' (chain-rule rounding is stated in it)
-        self._quantities: tuple[Trace, tuple[int, ...], list[dict[str, Quantity]]] | None = None
+        self._quantities: tuple[Trace, tuple[int, ...], Conventions, list[dict[str, Quantity]]] | None = None
         self._titles: tuple | None = None
         self._check_hint = ""  # why the banner is neutral (W changed, a check went stale)
         self._frame_state: str | None = None
@@ -81,9 +93,18 @@ class InspectorPanel(QWidget):
         layers.setSpacing(0)
         layers.addWidget(self.layer_tabs)
         layers.addWidget(scroll, 1)
+        # the chain rule and the check scroll on their own: a short dock (~400 px) still reaches every line
+        side_scroll = QScrollArea()
+        describe(side_scroll, "inspectorSideScroll", "chain rule scroll area", "Scroll the chain rule and the check")
+        side_scroll.setWidget(self.side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setFixedWidth(self.side.width() + side_scroll.verticalScrollBar().sizeHint().width() + 2)
+        self.side_scroll = side_scroll
         body = QHBoxLayout()
         body.addLayout(layers, 1)
-        body.addWidget(self.side)
+        body.addWidget(side_scroll)
         self._frame = QFrame()
         describe(self._frame, "inspectorFrame", "inspector frame", "Turns red when the gradient check fails")
         inner = QVBoxLayout(self._frame)
@@ -98,6 +119,9 @@ class InspectorPanel(QWidget):
 
         c.forward.clicked.connect(self.forward)
         c.backward.clicked.connect(self.backward)
+        c.backward_layer.clicked.connect(self.backward_step)
+        c.reduction.currentIndexChanged.connect(self._on_reduction)
+        c.notation.toggled.connect(lambda _on: self._redraw())
         c.update.clicked.connect(self.update_weights)
         c.step_all.clicked.connect(self.step_all)
         c.reset.clicked.connect(self.reset_weights)
@@ -106,22 +130,27 @@ class InspectorPanel(QWidget):
         c.batch.toggled.connect(self._on_selection)
         c.batch_size.valueChanged.connect(self._on_selection)
         c.lr.valueChanged.connect(self._on_lr)
-        c.export_json.clicked.connect(lambda: self._export_dialog("JSON", "json", self.export_json))
-        c.export_csv.clicked.connect(lambda: self._export_dialog("CSV", "csv", self.export_csv))
-        c.export_png.clicked.connect(lambda: self._export_dialog("PNG", "png", self.export_png))
+        c.export_json.triggered.connect(lambda: self._export_dialog("JSON", "json", self.export_json))
+        c.export_csv.triggered.connect(lambda: self._export_dialog("CSV", "csv", self.export_csv))
+        c.export_png.triggered.connect(lambda: self._export_dialog("PNG", "png", self.export_png))
         self.chain.weightChosen.connect(self._highlight_weight)
+        self.side.set_rule_text(self._rule_text())
         self._redraw()
 
     # inputs ----------------------------------------------------------------------------------------------
     def set_source(self, weights: Sequence[Tensor], activations: Sequence[str], output: str, X: np.ndarray,
-                   targets: np.ndarray, lr: float, class_names: Sequence[str] | None = None) -> None:
+                   targets: np.ndarray, lr: float, class_names: Sequence[str] | None = None,
+                   rule: UpdateRule | None = None) -> None:
         """Inspect copies of these weights on the rows of X with targets (InspectorSession.set_source).
 
         Targets are class ids (softmax), 0/1 (sigmoid) or values (identity), one per row of X; DataError when
-        X does not fit W^(1). A check still running is dropped (its W is gone).
+        X does not fit W^(1). A check still running is dropped (its W is gone). `rule`: the trainer's update
+        (UpdateRule.from_trainer), so that Update shows and applies the trainer's real step; without it the
+        update is plain eq. 10 and its card says so.
         """
         s = self.session
         s.set_source(weights, activations, output, X, targets, lr, class_names)
+        s.set_rule(rule)
         source = s.source_weights()
         self._infos = layer_infos(source, activations, output)
         self._dtype = source[0].dtype
@@ -148,6 +177,37 @@ class InspectorPanel(QWidget):
         if size is not None:
             self.controls.batch_size.setValue(size)
         self.controls.batch.setChecked(on)
+
+    def set_rule(self, rule: UpdateRule | None) -> None:
+        """Show and apply the trainer's step (L2, schedule, clipping, momentum, Adam) or, with None, eq. 10."""
+        self.session.set_rule(rule)
+        self.controls.lr.blockSignals(True)
+        self.controls.lr.setValue(self.session.lr())
+        self.controls.lr.blockSignals(False)
+        self._redraw()
+
+    def set_reduction(self, reduction: str) -> None:
+        """J as the 'mean' over the rows (the trainer's) or their 'sum' (eq. 1)."""
+        self.controls.reduction.setCurrentIndex(self.controls.reduction.findData(reduction))
+
+    def set_notation(self, lecture: bool) -> None:
+        """Lecture notation (1-based, W̃ δ; the default) or the code's (0-based, δ W[:-1]ᵀ)."""
+        self.controls.notation.setChecked(lecture)
+
+    def conventions(self) -> Conventions:
+        """The labels' conventions now: notation, mean/sum, and the update's words."""
+        s = self.session
+        rule = s.rule()
+        lecture = self.controls.notation.isChecked()
+        update, left_out = "", ""
+        if s.rule_given() and not rule.is_plain():
+            update = "the trainer's step: −μ ∇_W J, " + "; ".join(rule.parts())
+            left_out = rule.note()
+        elif not s.rule_given():
+            left_out = "the trainer's optimizer, L2, schedule and clipping were not given to the inspector"
+        if s.reduction() == "sum":
+            left_out = (left_out + "; " if left_out else "") + "J summed: B × the step of the trainer's mean"
+        return Conventions("lecture" if lecture else "code", s.reduction(), update, left_out)
 
     def show_layer(self, layer: int | None) -> None:
         """Show layer `layer` (1-based) in full, or all layers side by side with None."""
@@ -202,6 +262,14 @@ class InspectorPanel(QWidget):
     def backward(self) -> None:
         """Reveal o', ∇_o J, δ and ∇_W J (tracing first when nothing current is shown)."""
         self._act(self.session.backward)
+
+    def backward_step(self) -> None:
+        """Reveal the backward pass of one more layer, from the output down (the lecture's order)."""
+        self._act(self.session.backward_step)
+        s = self.session
+        if s.backward_layers():
+            self.show_layer(None if len(self._infos) > 1 else 1)
+            self.chain.choose(0, 0, 0, len(self._infos) - s.backward_layers() + 1)
 
     def update_weights(self) -> None:
         """Reveal −μ h δᵀ and W before/after, and apply W ← W − μ h δᵀ to the session's copy (eq. 10)."""
@@ -276,24 +344,28 @@ class InspectorPanel(QWidget):
 
     def _layers(self) -> list[dict[str, Quantity]] | None:
         """The shown trace's quantities (computed once per trace and rows)."""
-        t, rows = self.session.trace(), tuple(self.session.rows())
+        t, rows, conv = self.session.trace(), tuple(self.session.rows()), self.conventions()
         if t is None:
             return None
-        if self._quantities is None or self._quantities[0] is not t or self._quantities[1] != rows:
-            self._quantities = (t, rows, layer_quantities(t, rows, self._infos))
-        return self._quantities[2]
+        q = self._quantities
+        if q is None or q[0] is not t or q[1] != rows or q[2] != conv:
+            self._quantities = q = (t, rows, conv, layer_quantities(t, rows, self._infos, conv))
+        return q[3]
 
     def _redraw(self) -> None:
         """Draw everything from the session's state."""
         s = self.session
-        titles = (tuple(self._infos), s.output, s.lr(), s.batch_mode())
+        conv = self.conventions()
+        titles = (tuple(self._infos), s.output, s.lr(), s.batch_mode(), conv)
         if titles != self._titles:
             self._titles = titles
-            self.grid.set_layers(self._infos, s.output, s.lr(), s.batch_mode())
-        stage, t, rows = s.stage_index(), s.trace(), s.rows()
+            self.grid.set_layers(self._infos, s.output, s.lr(), s.batch_mode(), conv)
+        stage, t, rows, back = s.stage_index(), s.trace(), s.rows(), s.backward_layers()
         layers = self._layers() if stage else None
-        self.grid.show_layers(layers, stage)
-        self.chain.set_trace(t if stage >= 2 else None, rows, self._dtype)
+        self.grid.show_layers(layers, stage, back)
+        self.chain.set_trace(t if stage >= 2 or (stage and back) else None, rows, self._dtype, conv.lecture,
+                             back or None)
+        self.side.set_rule_text(self._rule_text())
         self._enable()
         if not self._infos:
             self.summary.show_rows("No network yet: the window sets one.")
@@ -305,6 +377,22 @@ class InspectorPanel(QWidget):
         self.side.set_updates(s.n_updates())
         self._redraw_check()
         self.stageChanged.emit(s.stage())
+
+    def _rule_text(self) -> str:
+        """The side note on the update: which step Update applies, and what it leaves out."""
+        s = self.session
+        rule = s.rule()
+        if not s.rule_given():
+            return (f"Update applies eq. 10, W ← W − μ ∇<sub>W</sub>J with μ = {s.lr():g}. The trainer's optimizer, "
+                    "L2 λ, schedule and clipping were not given to the inspector: its step may differ.")
+        if rule.is_plain():
+            return f"Update applies eq. 10 with μ = {s.lr():g}: the trainer's step (plain gradient descent)."
+        text = "Update applies the trainer's step: " + "; ".join(rule.parts())
+        if rule.clip_norm is not None and s.trace() is not None:
+            clipped = s.grad_norm() > rule.clip_norm
+            text += (f" (‖∇J‖ = {s.grad_norm():.4g}: " + ("clipped" if clipped else "not clipped") + ")")
+        note = rule.note()
+        return text + (f". <b>Leaves out</b>: {note}." if note else ".")
 
     def _enable(self) -> None:
         s = self.session
@@ -357,9 +445,9 @@ class InspectorPanel(QWidget):
         bg = "background: #fff0f0;" if state == "fail" else ""
         self._frame.setStyleSheet(f"QFrame#inspectorFrame {{ border: {border}; {bg} }}")
 
-    def _highlight_weight(self, i: int, j: int) -> None:
-        if self.grid.n_layers() and self.session.stage_index() >= 2:
-            table = self.grid.card(self.grid.n_layers(), "grad_W").table
+    def _highlight_weight(self, layer: int, i: int, j: int) -> None:
+        if 0 < layer <= self.grid.n_layers() and self.grid.card(layer, "grad_W").revealed():
+            table = self.grid.card(layer, "grad_W").table
             table.setCurrentIndex(table.model().index(i, j))
 
     def _select(self) -> None:
@@ -377,6 +465,13 @@ class InspectorPanel(QWidget):
 
     def _on_selection(self, *_args: object) -> None:
         self._select()
+
+    def _on_reduction(self, _index: int) -> None:
+        try:
+            self.session.set_reduction(self.controls.reduction.currentData())
+        except BackpropLabError as e:
+            self.side.set_status(str(e), error=True)
+        self._redraw()
 
     def _on_lr(self, value: float) -> None:
         try:
@@ -396,7 +491,8 @@ class InspectorPanel(QWidget):
         assert t is not None
         chain = None
         if s.stage_index() >= 2 and self.chain.values() is not None:
-            chain = {"i": self.chain.i_spin.value(), "j": self.chain.j_spin.value(),
+            chain = {"layer": self.chain.layer_spin.value(), "i": self.chain.i_spin.value(),
+                     "j": self.chain.j_spin.value(),
                      "row": self.chain.row_spin.value(), **self.chain.values()}
         return export.step_meta(t, s.rows(), s.activations, s.stage(), s.n_updates(), chain, s.last_check())
 

@@ -66,12 +66,45 @@ def layer_infos(weights: Sequence[Tensor], activations: Sequence[str], output: s
     return [LayerInfo(l + 1, L, names[l], int(W.shape[0]) - 1, int(W.shape[1])) for l, W in enumerate(weights)]
 
 
-def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = False) -> str:
-    """The label of quantity `key` of a layer: its symbol, definition and equation number."""
+NOTATIONS: tuple[str, ...] = ("lecture", "code")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How the numbers are labelled: the lecture's notation (1-based w_11, h_1, W̃ δ in column form) or the code's
+    (0-based, δ W[:-1]ᵀ in row form), J as the mean over the rows or eq. 1's sum, and the update's own words."""
+
+    notation: str = "lecture"
+    reduction: str = "mean"  # bpcore.inspect.REDUCTIONS
+    update: str = ""  # title of the update card when the step is not plain eq. 10 ('' for eq. 10)
+    left_out: str = ""  # what the shown step leaves out of the trainer's, said on the card
+
+    @property
+    def lecture(self) -> bool:
+        return self.notation == "lecture"
+
+
+PLAIN = Conventions()
+
+
+def _per_row(output: str, conv: Conventions) -> str:
+    """What a per-row backward quantity carries of the loss's average: 1/B (mean) or nothing (sum)."""
+    mse = not output_kind(output).classifies  # J = Σ (o − t)² / (B·K): the 1/K reaches every δ
+    if conv.reduction == "sum":
+        return "J summed over the rows (eq. 1)" + ("; includes 1/K" if mse else "")
+    return "includes 1/(B·K)" if mse else "includes 1/B"
+
+
+def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = False,
+           conv: Conventions = PLAIN) -> str:
+    """The label of quantity `key` of a layer: its symbol, definition, equation number and convention."""
     l = info.l
-    softmax = info.is_output and output_kind(output).coupled
+    kind = output_kind(output)
+    softmax = info.is_output and kind.coupled
     sigma = "Σ_i " if batch else ""
     hi = "h_i δ_iᵀ" if batch else "h δᵀ"
+    lecture = conv.lecture
+    per_row = _per_row(output, conv)
     if key == "h1":
         return "h^(0) = [x, 1] (eq. 11)" if l == 1 else f"h^({l - 1}) = [o^({l - 1}), 1] (eq. 11)"
     if key == "z":
@@ -82,54 +115,100 @@ def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = Fals
         return f"o^({l}) = φ(z^({l})), φ = {info.activation}"
     if key == "do":
         if not info.is_output:
-            return f"φ'(z^({l})) = o' (eq. 5 ②)"
+            return f"o'(z^({l})) = φ'(z^({l})) (eq. 5 ②)" if lecture else f"φ'(z^({l})) = o' (eq. 5 ②)"
         if softmax:
-            return "o' = o (1 − o), diagonal of ∂o/∂z (eq. 5 ②)"
+            return "∂o/∂z = diag(o) − o oᵀ (K×K); shown: its diagonal o (1 − o) (eq. 5 ②)"
         return "o' = o (1 − o) (eq. 5 ②)" if info.activation == "sigmoid" else "o' = 1 (eq. 5 ②)"
     if key == "grad_o":
-        return "∇_o J (eq. 5 ①)" if info.is_output else f"∂J/∂h^({l}) = δ^({l + 1}) W^({l + 1})[:-1]ᵀ"
+        if not info.is_output:
+            form = f"W̃^({l + 1}) δ^({l + 1}), W̃ = W without its bias row" if lecture \
+                else f"δ^({l + 1}) W^({l + 1})[:-1]ᵀ"
+            return f"∂J/∂h^({l}) = {form} · {per_row}"
+        grad = {"softmax": "∇_o J = −onehot(t) / (B o)", "sigmoid": "∇_o J = (o − t) / (o (1 − o) B)",
+                "identity": "∇_o J = 2 (o − t) / (B·K)"}.get(output, "∇_o J")
+        if conv.reduction == "sum":
+            grad = grad.replace(" B)", ")").replace(" / (B·K)", " / K").replace(" / (B o)", " / o")
+        return f"{grad} (eq. 5 ①) · {per_row}"
     if key == "delta":
         if softmax:
-            return f"δ^({l}) = (∂o/∂z)ᵀ ∇_o J (eq. 7, softmax)"
+            b = "" if conv.reduction == "sum" else " ÷ B"
+            return f"δ^({l}) = (∂o/∂z)ᵀ ∇_o J = o − onehot(t){b} (eq. 7–8 for coupled outputs) · {per_row}"
         if info.is_output:
-            return f"δ^({l}) = ∇_o J ⊙ o' (eq. 8)"
+            return f"δ^({l}) = ∇_o J ⊙ o' (eq. 8) · {per_row}"
+        if lecture:
+            return f"δ^({l}) = (W̃^({l + 1}) δ^({l + 1})) ⊙ o'(z^({l})) · {per_row}"
         return f"δ^({l}) = (δ^({l + 1}) W^({l + 1})[:-1]ᵀ) ⊙ φ'(z^({l}))"
     if key == "grad_W":
+        if lecture:
+            return f"∇_W J = {sigma}{hi} (eq. 9); bias row: ∂J/∂b_j = {sigma}δ_j (eq. 12)"
         return f"∇_W J = {sigma}{hi} (eq. 9), bias row = {sigma}δ (eq. 12)"
     if key == "update":
-        return f"−μ {sigma}{hi} (eq. 10), μ = {lr:g}"
+        if conv.update:
+            return f"ΔW = {conv.update}" + (f" — leaves out {conv.left_out}" if conv.left_out else "")
+        text = f"−μ {sigma}{hi} (eq. 10), μ = {lr:g}"
+        return text + (f" — not the trainer's step: {conv.left_out}" if conv.left_out else "")
     if key == "W":
         return f"W^({l}) before (eq. 11: last row = b)"
     if key == "W_next":
-        return f"W^({l}) ← W^({l}) − μ {sigma}{hi} (eq. 10)"
+        step = "W^({l}) + ΔW" if conv.update else f"W^({l}) − μ {sigma}{hi} (eq. 10)"
+        return f"W^({l}) ← {step.format(l=l)}"
     raise KeyError(key)
 
 
-def _row_labels(n: int) -> tuple[str, ...]:
+def stage_text(stage: str, output: str, conv: Conventions = PLAIN) -> str:
+    """The stage banner beside the cards: the equations that stage computes, true for this output kind."""
+    if stage == "forward":
+        return "① Forward  →\nh = [x, 1] (eq. 11)\nz = Wᵀh (eq. 3)\no = φ(z)"
+    if stage == "backward":
+        kind = output_kind(output)
+        if kind.coupled:
+            b = "" if conv.reduction == "sum" else " (÷B)"
+            out = f"δ^(L) = (∂o/∂z)ᵀ ∇_o J\n  ∂o/∂z = diag(o) − o oᵀ\n  = o − onehot(t){b}\n(eq. 7–8, coupled o)"
+        else:
+            out = "δ^(L) = ∇_o J ⊙ o' (eq. 8)"
+        hidden = "δ^(l) = (W̃^(l+1) δ^(l+1))\n  ⊙ o'(z^(l))" if conv.lecture else "δ^(l) = ∂J/∂h^(l) ⊙ φ'(z^(l))"
+        bias = "∂J/∂b_j = δ_j (eq. 12)" if conv.lecture else "bias row: δ (eq. 12)"
+        J = "J = Σ over rows (eq. 1)" if conv.reduction == "sum" else "J = mean over rows"
+        return f"② Backward  ←\n{out}\n{hidden}\n∇_W J = h δᵀ (eq. 9)\n{bias}\n{J}"
+    if stage == "update":
+        if conv.update:
+            return "③ Update\nW ← W + ΔW\n(the trainer's step)"
+        return "③ Update\nW ← W − μ h δᵀ\n(eq. 10)"
+    raise KeyError(stage)
+
+
+def _row_labels(n: int, one_based: bool = False) -> tuple[str, ...]:
     """Input indices i, the last one (the appended 1 / the bias row) labelled b."""
-    return (*(str(i) for i in range(n - 1)), "b")
+    first = 1 if one_based else 0
+    return (*(str(i + first) for i in range(n - 1)), "b")
 
 
-def layer_quantities(trace: Trace, rows: Sequence[int], infos: Sequence[LayerInfo]) -> list[dict[str, Quantity]]:
+def _col_labels(n: int, one_based: bool = False) -> tuple[str, ...]:
+    first = 1 if one_based else 0
+    return tuple(str(j + first) for j in range(n))
+
+
+def layer_quantities(trace: Trace, rows: Sequence[int], infos: Sequence[LayerInfo],
+                     conv: Conventions = PLAIN) -> list[dict[str, Quantity]]:
     """Every quantity of every layer of `trace`, keyed by the engine's attribute name."""
     batch = len(rows) > 1
+    one = conv.lecture
     samples = tuple(f"#{r}" for r in rows)
     out = []
     for lt, info in zip(trace.layers, infos, strict=True):
         q: dict[str, Quantity] = {}
         for key in KEYS:
             values = _values(lt, key)
-            sym = symbol(key, info, trace.output, trace.lr, batch)
+            sym = symbol(key, info, trace.output, trace.lr, batch, conv)
             if key == "h1":
-                q[key] = Quantity(key, "forward", sym, values, values.T, _row_labels(values.shape[1]), samples,
+                q[key] = Quantity(key, "forward", sym, values, values.T, _row_labels(values.shape[1], one), samples,
                                   "column")
             elif key in MATRIX_KEYS:
-                cols = tuple(str(j) for j in range(values.shape[1]))
-                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, _row_labels(values.shape[0]), cols,
-                                  "matrix")
+                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, _row_labels(values.shape[0], one),
+                                  _col_labels(values.shape[1], one), "matrix")
             else:
-                cols = tuple(str(j) for j in range(values.shape[1]))
-                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, samples, cols, "row")
+                q[key] = Quantity(key, STAGE_OF[key], sym, values, values, samples,
+                                  _col_labels(values.shape[1], one), "row")
         out.append(q)
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bpgui.inspector._style import FAIL_COLOUR, describe
@@ -24,12 +25,19 @@ class SidePanel(QWidget):
                  "The panel works on its own copy of the weights it was given; Update never changes training")
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #505050;")
+        self._rule = QLabel()
+        describe(self._rule, "updateRuleNote", "which update is applied",
+                 "Whether Update applies plain eq. 10 or the trainer's step (L2, schedule, clipping, optimizer), "
+                 "and what it leaves out")
+        self._rule.setWordWrap(True)
+        self._rule.setTextFormat(Qt.TextFormat.RichText)
+        self._rule.setStyleSheet("color: #1d5a35;")
         self._status = QLabel()
         describe(self._status, "inspectorStatus", "inspector messages", "Export results and errors")
         self._status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.chain, self.banner, self._note, self._status):
+        for w in (self.chain, self.banner, self._rule, self._note, self._status):
             layout.addWidget(w)
         layout.addStretch(1)
         self.setFixedWidth(WIDTH)
@@ -40,6 +48,14 @@ class SidePanel(QWidget):
         self._note.setText("W shown: the panel's own copy of the training weights it was given"
                            + (f" after {n} panel update(s)." if n else ".")
                            + " Update never changes training; Reset W restores that copy.")
+
+    def set_rule_text(self, text: str) -> None:
+        """Which step Update applies (rich text)."""
+        self._rule.setText(text)
+
+    def rule_text(self) -> str:
+        """The update note's text."""
+        return self._rule.text()
 
     def set_status(self, text: str, error: bool = False) -> None:
         """A message (red when it reports an error)."""

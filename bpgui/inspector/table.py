@@ -20,8 +20,8 @@ _TINT = 0.42  # strongest tint (at ±max|value|), so black text stays readable
 
 
 def fmt(v: float) -> str:
-    """The table's number format."""
-    return f"{v:.6g}"
+    """The table's number format (%.6g; a zero is "0", never "−0")."""
+    return "0" if v == 0 else f"{v:.6g}"
 
 
 def _tint(rgb: tuple[int, int, int], t: float) -> QColor:

@@ -126,15 +126,28 @@ def test_buttons_reveal_stages_and_tables_equal_the_engine(qtbot, panel, live):
 
 
 def test_titles_name_the_symbols_and_equations(panel):
-    titles = {(l, k): panel.grid.card(l, k).symbol() for l in (1, 2)
-              for k in ("h1", "z", "do", "delta", "grad_W", "update", "W_next")}
-    assert titles[1, "h1"] == "h^(0) = [x, 1] (eq. 11)"
-    assert titles[1, "z"] == "z^(1) = W^(1)ᵀ h^(0) (eq. 3)"
-    assert titles[2, "do"].startswith("o' ") and "eq. 5 ②" in titles[2, "do"]
-    assert titles[1, "delta"] == "δ^(1) = (δ^(2) W^(2)[:-1]ᵀ) ⊙ φ'(z^(1))"
-    assert "eq. 7" in titles[2, "delta"] and "softmax" in titles[2, "delta"]
-    assert titles[2, "grad_W"] == "∇_W J = h δᵀ (eq. 9), bias row = δ (eq. 12)"
-    assert titles[1, "update"] == "−μ h δᵀ (eq. 10), μ = 0.5"
+    def titles():
+        return {(l, k): panel.grid.card(l, k).symbol() for l in (1, 2)
+                for k in ("h1", "z", "do", "grad_o", "delta", "grad_W", "update", "W_next")}
+
+    t = titles()  # lecture notation, the default
+    assert t[1, "h1"] == "h^(0) = [x, 1] (eq. 11)"
+    assert t[1, "z"] == "z^(1) = W^(1)ᵀ h^(0) (eq. 3)"
+    assert t[2, "do"].startswith("∂o/∂z = diag(o) − o oᵀ") and "eq. 5 ②" in t[2, "do"]
+    assert t[1, "delta"] == "δ^(1) = (W̃^(2) δ^(2)) ⊙ o'(z^(1)) · includes 1/B"
+    assert t[1, "grad_o"].startswith("∂J/∂h^(1) = W̃^(2) δ^(2), W̃ = W without its bias row")
+    assert t[2, "delta"].startswith("δ^(2) = (∂o/∂z)ᵀ ∇_o J = o − onehot(t) ÷ B (eq. 7–8")
+    assert t[2, "grad_o"] == "∇_o J = −onehot(t) / (B o) (eq. 5 ①) · includes 1/B"
+    assert t[2, "grad_W"] == "∇_W J = h δᵀ (eq. 9); bias row: ∂J/∂b_j = δ_j (eq. 12)"
+    assert t[1, "update"].startswith("−μ h δᵀ (eq. 10), μ = 0.5 — not the trainer's step")
+    panel.set_notation(False)  # the code's notation
+    t = titles()
+    assert t[1, "delta"] == "δ^(1) = (δ^(2) W^(2)[:-1]ᵀ) ⊙ φ'(z^(1))"
+    assert t[2, "grad_W"] == "∇_W J = h δᵀ (eq. 9), bias row = δ (eq. 12)"
+    panel.set_reduction("sum")
+    t = titles()
+    assert t[2, "grad_o"] == "∇_o J = −onehot(t) / o (eq. 5 ①) · J summed over the rows (eq. 1)"
+    assert "÷ B" not in t[2, "delta"] and "B × the step" in t[1, "update"]
 
 
 def test_elementwise_output_titles_use_eq_8(qtbot):
@@ -142,7 +155,7 @@ def test_elementwise_output_titles_use_eq_8(qtbot):
     qtbot.addWidget(p)
     p.set_source([torch.tensor(W1), torch.tensor(W2[:, :1])], ["tanh"], "sigmoid", X, T.astype(float), 0.1)
     p.step_all()
-    assert p.grid.card(2, "delta").symbol() == "δ^(2) = ∇_o J ⊙ o' (eq. 8)"
+    assert p.grid.card(2, "delta").symbol() == "δ^(2) = ∇_o J ⊙ o' (eq. 8) · includes 1/B"
     lt = p.current_trace().layers[-1]
     np.testing.assert_allclose(table(p, 2, "delta"), table(p, 2, "grad_o") * table(p, 2, "do"), rtol=1e-12)
     c = p.chain.values()
@@ -428,12 +441,12 @@ def test_charts_update_in_place_and_hover_reads_values(qtbot, panel):
     click(qtbot, panel, "stepAllButton")
     assert list(card.plot.getPlotItem().items) == items  # no item recreated
     g = panel.current_trace().layers[1].grad_W
-    assert card.plot.readout(3, 1) == f"b, 1: {g[3, 1]:.6g}"
+    assert card.plot.readout(3, 1) == f"b, 2: {g[3, 1]:.6g}"  # lecture notation: column 2 is index 1
     # hovering cell (i = b, j = 1) of the heatmap shows its value above the chart
     vb = card.plot.getPlotItem().vb
     card.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(1.0, 3.0)))
-    assert card.readout() == f"b, 1: {g[3, 1]:.6g}"
+    assert card.readout() == f"b, 2: {g[3, 1]:.6g}"
     bars = panel.grid.card(2, "delta").plot
     d = panel.current_trace().layers[1].delta
     bars.scene().sigMouseMoved.emit(bars.getPlotItem().vb.mapViewToScene(QPointF(0.0, 0.0)))
-    assert panel.grid.card(2, "delta").readout() == f"#0, 0: {d[0, 0]:.6g}"
+    assert panel.grid.card(2, "delta").readout() == f"#0, 1: {d[0, 0]:.6g}"
