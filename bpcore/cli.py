@@ -198,7 +198,8 @@ def _parser() -> _Parser:
     train.add_argument("--save-experiment", metavar="PATH", help="also write the experiment as run (.toml/.json)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--threads", type=_threads, metavar="N",
-                       help=f"torch intra-op threads (default: torch's); {LIMITS['run.threads']}")
+                       help="torch intra-op threads (default: 1 for small networks, every core for large "
+                       f"matrices); {LIMITS['run.threads']}")
     train.set_defaults(run=_train)
 
     ev = sub.add_parser("eval", help="evaluate a model file on data; prints one JSON line",
@@ -293,6 +294,7 @@ def _train_on(args: argparse.Namespace, world) -> int:
     except ConfigError as e:
         raise _name_the_flag(e, overrides) from None
     trainer = Trainer(exp, world=world)
+    trainer.threads = args.threads  # None: by the work's size (bpcore.train.threads)
     out = Path(args.out) if args.out else Path(f"{trainer.dataset.name}.safetensors")
     if world.is_main:  # fail now, not after the training
         if not out.absolute().parent.is_dir():

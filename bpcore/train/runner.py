@@ -19,7 +19,6 @@ import collections
 import dataclasses
 import importlib
 import io
-import itertools
 import multiprocessing
 import os
 import pickle
@@ -40,6 +39,7 @@ from bpcore.train import views
 from bpcore.train.history import History
 from bpcore.train.progress import restore_progress
 from bpcore.train.state import RunState
+from bpcore.train.threads import threads_for
 from bpcore.train.trainer import Trainer
 
 # Nothing below imports on the threads it runs: an `import` statement calls builtins.__import__, which PySide6
@@ -60,14 +60,6 @@ class RunnerError:
 
     def __str__(self) -> str:
         return self.message
-
-
-def threads_for(sizes: Sequence[int], batch_size: int, cores: int | None = None) -> int:
-    """torch intra-op threads for a network: one when a step's matrices are small (a parallel region costs more
-    than it saves there, and idle pool threads spin against the window's process), else every core but one."""
-    cores = cores or os.cpu_count() or 1
-    flops = batch_size * sum(a * b for a, b in itertools.pairwise(sizes))
-    return 1 if flops < 1 << 20 or cores < 3 else cores - 1
 
 
 # --------------------------------------------------------------------------------------------------- parent
@@ -565,9 +557,9 @@ class _Child:
         if progress is not None and progress.epoch:
             restore_progress(trainer, progress.history, epoch=progress.epoch, step=progress.step,
                              delta_history=progress.delta_history)
-        if not self.fixed_threads:
-            tr = experiment.training
-            torch.set_num_threads(threads_for(trainer.model.sizes, tr.batch_size))
+        # by the work's size, leaving the window its core; the thread fallback keeps the window's setting
+        trainer.threads = (torch.get_num_threads() if self.fixed_threads
+                           else threads_for(trainer.model.sizes, experiment.training.batch_size, spare=1))
         trainer.set_pace(self.pace)
         self.trainer = trainer
         with self.send_lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from bpcore.train.history import History
 from bpcore.train.network import FlatNetwork
 from bpcore.train.snapshot import Criterion, Snapshot
 from bpcore.train.state import RunControl, RunState, TrainerBusyError
+from bpcore.train.threads import threads_for, using_threads
 
 __all__ = ["Trainer", "TrainerBusyError"]
 
@@ -86,6 +88,7 @@ class Trainer:
         self._pending: dict[str, float] = {}
         self._rate = (0.0, 0, time.perf_counter())  # steps per second, from the last two epochs
         self.pace: float | None = None  # epochs per second at most (set_pace); None: as fast as it goes
+        self.threads: int | None = None  # torch intra-op threads while run() trains; None: by the work's size
 
     @property
     def state(self) -> RunState:
@@ -159,8 +162,15 @@ class Trainer:
         last one (0: every epoch) and always at the end; `with_weights` adds weight and gradient copies.
         With `within_epochs` it also gets one between two mini-batches once the interval has passed (long
         epochs of a big network: the window's views follow the weights, not only the epochs).
-        Continues a claim of begin(); TrainerBusyError when another run is going.
+        Continues a claim of begin(); TrainerBusyError when another run is going. Trains with `threads` torch
+        intra-op threads (None: by the size of a step's matrices, bpcore.train.threads), put back afterwards.
         """
+        threads = self.threads or threads_for(self.model.sizes, self.experiment.training.batch_size,
+                                              cores=max(1, (os.cpu_count() or 1) // self.world.size))
+        with using_threads(threads):
+            return self._run(callback, snapshot_interval, with_weights, within_epochs)
+
+    def _run(self, callback, snapshot_interval: float, with_weights: bool, within_epochs: bool) -> Snapshot:
         control = self._control
         control.claim("run")
         tick = [callback, snapshot_interval, with_weights, -math.inf]

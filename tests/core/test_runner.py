@@ -16,7 +16,7 @@ import pytest
 
 from bpcore.config import Experiment, TrainSpec
 from bpcore.errors import ConfigError
-from bpcore.train.runner import ProcessRunner, RunnerError, _Child, _death, threads_for
+from bpcore.train.runner import ProcessRunner, RunnerError, _Child, _death
 from bpcore.train.state import RunState
 from bpcore.train.views import ViewRequest
 
@@ -206,14 +206,6 @@ def test_history_travels_as_new_rows_only():
                                             (None, "stopped answering")])
 def test_death_reasons(exitcode, words):
     assert words in _death(exitcode)
-
-
-@pytest.mark.parametrize("sizes,batch,cores,expected", [
-    ((2, 8, 8, 2), 32, 2, 1), ((2, 8, 8, 2), 32, 16, 1),          # tiny: one thread whatever the machine
-    ((784, 512, 512, 10), 256, 16, 15), ((784, 512, 512, 10), 256, 2, 1),  # large: all cores but the window's
-])
-def test_threads_for(sizes, batch, cores, expected):
-    assert threads_for(sizes, batch, cores) == expected
 
 
 def test_stop_or_pause_right_after_play_is_never_lost():

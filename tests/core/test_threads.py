@@ -1,0 +1,47 @@
+"""Intra-op threads by the work's size: one for small matrices, the pool for large GEMMs, in every entry point."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bpcore.config import DataSpec, Experiment, ModelSpec, TrainSpec
+from bpcore.train import Trainer
+from bpcore.train.threads import threads_for, using_threads
+
+
+@pytest.mark.parametrize("sizes,batch,cores,spare,expected", [
+    ((2, 8, 8, 2), 32, 2, 0, 1), ((2, 8, 8, 2), 32, 16, 0, 1),      # tiny: one thread whatever the machine
+    ((4, 16, 3), 32, 64, 1, 1),                                       # iris with 16 units: tiny too
+    ((784, 512, 512, 10), 256, 16, 0, 16),                            # large, CLI: every core
+    ((784, 512, 512, 10), 256, 16, 1, 15),                            # large, beside the window: all but its core
+    ((784, 512, 512, 10), 256, 2, 1, 1),                              # two cores and a window: nothing to share
+    ((784, 512, 512, 10), 256, 2, 0, 2),
+    ((784, 512, 512, 10), 256, 1, 0, 1),
+])
+def test_threads_for(sizes, batch, cores, spare, expected):
+    assert threads_for(sizes, batch, cores, spare) == expected
+
+
+def test_using_threads_puts_the_count_back():
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    with using_threads(other):
+        assert torch.get_num_threads() == other
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("threads", [None, 1, 2])
+def test_trainer_trains_with_its_threads_and_restores_torchs(threads, monkeypatch):
+    """run() uses `threads` (None: threads_for of its network and batch, here one) and leaves torch as it was."""
+    seen = []
+    exp = Experiment(data=DataSpec(source="xor", n_samples=40), model=ModelSpec(hidden=(4,)),
+                     training=TrainSpec(epochs=2))
+    t = Trainer(exp)
+    t.threads = threads
+    real = t._train_epoch
+    monkeypatch.setattr(t, "_train_epoch", lambda: (seen.append(torch.get_num_threads()), real()))
+    before = torch.get_num_threads()
+    t.run()
+    assert seen == [threads or 1] * 2
+    assert torch.get_num_threads() == before
