@@ -235,3 +235,41 @@ def test_rule_without_optimizer_state_says_what_it_leaves_out():
     assert np.abs(step - (-0.01 * g / (np.abs(g) + 1e-8))).max() < TOL
     with pytest.raises(ConfigError, match="optimizer"):
         UpdateRule("rmsprop")
+
+
+def saturated_trainer() -> Trainer:
+    """Sigmoid output trained hard (μ = 2, 1,500 epochs, float32): most rows end with |z^(L)| > 17, where σ(z)
+    rounds to 1 (or 1 − σ(z) to 0) in float32 and o (1 − o) to 0."""
+    tr = Trainer(Experiment(data=DataSpec(source="gaussians", n_samples=120),
+                            model=ModelSpec(output="sigmoid", activation="relu"),
+                            training=TrainSpec(lr=2.0, epochs=1500, dtype="float32", batch_size=8)))
+    for _ in range(1500):
+        tr.train_epoch()
+    return tr
+
+
+def test_no_nan_or_inf_anywhere_for_a_saturated_trained_network_every_row():
+    tr = saturated_trainer()
+    X_all, y_all = tr.rows()
+    s = InspectorSession()
+    s.set_source(tr.net.weights, tr.net.activations, tr.output, X_all, y_all, 2.0)
+    saturated = 0
+    eps = torch.finfo(torch.float32).eps
+    for r in range(len(X_all)):
+        s.select(r)
+        s.backward()
+        t = s.trace()
+        for lt in t.layers:
+            for a in (lt.h1, lt.z, lt.o, lt.do, lt.grad_o, lt.delta, lt.grad_W, lt.update):
+                assert np.isfinite(a).all(), (r, lt.l)
+        saturated += abs(float(t.layers[-1].z[0, 0])) > 17
+        out = t.layers[-1]
+        for i in range(out.h1.shape[1]):  # the chain-rule box of every output weight
+            c = t.chain_rule(i, 0)
+            assert not c["fused"] and np.isfinite(c["product"]), (r, i)
+            # the window's verdict: equal to float32 rounding (64 ulp of the terms), never red
+            terms = abs(c["dJ_do"] * c["do_dz"] * c["h_i"])
+            assert abs(c["product"] - c["grad_W_row"]) <= 64 * eps * terms, (r, i)
+        for lt in t.layers[:-1]:  # hidden layers: ① · ② of every neuron against the engine's δ, the same rule
+            assert (np.abs(lt.grad_o * lt.do - lt.delta) <= 64 * eps * np.abs(lt.grad_o * lt.do)).all(), r
+    assert saturated > len(X_all) // 2  # the case the test is about: σ(z) rounds to 1 for most rows
