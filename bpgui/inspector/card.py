@@ -25,6 +25,7 @@ MAX_VISIBLE_ROWS = 8  # taller arrays scroll inside their table
 MAX_VISIBLE_COLS = 6
 CHART_WIDTH = 72
 MIN_CHART_HEIGHT = 2 * CELL_HEIGHT + 4
+MIN_TITLE_WIDTH = 300  # a title wraps at the chart + table width, or at this for narrow tables
 _SCROLLBAR = 16
 
 
@@ -41,6 +42,8 @@ class QuantityCard(QFrame):
         describe(self._title, f"title_{key}_{layer}", f"layer {layer} {key} symbol", "Symbol and equation")
         self._title.setTextFormat(Qt.TextFormat.RichText)
         self._title.setStyleSheet("font-size: 10.5pt; font-weight: 600; color: #1a1a1a;")
+        self._title.setWordWrap(True)  # titles carry their convention ("includes 1/B"): they wrap to the card
+        self._title.setMaximumWidth(MIN_TITLE_WIDTH)
         self._readout = QLabel("")
         describe(self._readout, f"readout_{key}_{layer}", f"layer {layer} {key} hover value",
                  "The value under the mouse in the chart")
@@ -134,6 +137,7 @@ class QuantityCard(QFrame):
         w = header + vis_c * cell_width(self.table) + frame + (_SCROLLBAR if rows > vis_r else 0)
         h = CELL_HEIGHT * (vis_r + 1) + frame + (_SCROLLBAR if cols > vis_c else 0)
         self.table.setFixedSize(w, h)
+        self._title.setMaximumWidth(max(MIN_TITLE_WIDTH, w + CHART_WIDTH + 4))
         if rows == 1:  # bars of a row vector: as tall as the whole table
             offset, chart_h = 0, max(h, MIN_CHART_HEIGHT)
         else:  # chart rows level with the table rows, below its header

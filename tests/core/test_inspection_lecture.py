@@ -13,7 +13,7 @@ import torch
 
 from bpcore.config import DataSpec, Experiment, ModelSpec, TrainSpec
 from bpcore.errors import ConfigError
-from bpcore.inspect import softmax_jacobian, trace
+from bpcore.inspect import softmax_jacobian
 from bpcore.inspection import InspectorSession, UpdateRule
 from bpcore.train import Trainer
 
