@@ -186,8 +186,8 @@ class ChainRuleBox(QGroupBox):
         if diff <= tol:
             if not diff:
                 return f"<span style='color:{OK_COLOUR}'>✓ equal</span>"
-            return (f"<span style='color:{OK_COLOUR}'>✓ equal to {self._precision} rounding "
-                    f"(|difference| {diff:.2g} ≤ tolerance {tol:.2g} = {_ULPS} ε · |terms|)</span>")
+            return (f"<span style='color:{OK_COLOUR}'>✓ equal to {self._precision} rounding: they differ by "
+                    f"{diff:.2g}, within the tolerance {tol:.2g} ({_ULPS} ε × the size of the terms)</span>")
         return f"<span style='color:{FAIL_COLOUR}'>✗ differ by {diff:.3g} (tolerance {tol:.2g})</span>"
 
     def _refresh(self) -> None:
