@@ -105,6 +105,10 @@ class ViewRefresher(QObject):
         v.decision.clear()
         rows = self._shown_rows if lay.kind == "projected" else slice(None)
         v.decision.set_points(lay.xy[rows], None if lay.labels is None else lay.labels[rows], lay.held_out[rows])
+        # the new data's range in both plots, whatever the previous data (or a zoom) showed
+        v.decision.set_extent(lay.extent)
+        x0, x1, y0, y1 = lay.extent
+        v.scatter.points_item().getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         v.decision_title.setText(presenters.decision_title(trainer, lay))
         model = trainer.model
         v.network.set_architecture(model.sizes, [*model.activations, model.output])

@@ -97,6 +97,22 @@ class DecisionView(QWidget):
         self._field.setVisible(False)
         self._drawn = None
 
+    def set_extent(self, extent: tuple[float, float, float, float]) -> None:
+        """Show exactly x0..x1, y0..y1 (a new data set's range: its samples and field, whatever was shown)."""
+        x0, x1, y0, y1 = (float(v) for v in extent)
+        self._plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self._extent = (x0, x1, y0, y1)
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The (x0, x1), (y0, y1) on screen."""
+        (x0, x1), (y0, y1) = self._plot.getViewBox().viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def points(self) -> np.ndarray:
+        """(N, 2) positions of the samples drawn."""
+        x, y = self._points.getData()
+        return np.column_stack([x, y]) if x is not None else np.zeros((0, 2))
+
     def plot_item(self) -> pg.PlotItem:
         """The PlotItem holding field, curve and points (for pyqtgraph exporters)."""
         return self._plot
@@ -142,7 +158,6 @@ class DecisionView(QWidget):
         x0, x1, y0, y1 = (float(v) for v in extent)
         self._field.set_pixels(pixels, rect=QRectF(x0, y0, x1 - x0, y1 - y0))
         if (x0, x1, y0, y1) != self._extent:
-            self._plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-            self._extent = (x0, x1, y0, y1)
+            self.set_extent(extent)
         self._field.setVisible(True)
         self._curve.setData([], [])

@@ -4,9 +4,11 @@ assertions on what each view shows (ranges, positions, sizes). Passes offscreen 
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox
 
+from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, DataSpec
 from bpgui.docks import reset_layout
 from bpgui.main_window import MainWindow
 from bpgui.settings import open_settings
@@ -52,3 +54,57 @@ def test_reset_layout_puts_every_dock_back_where_a_fresh_window_has_it(qtbot):
         if front:  # a background tab keeps a stale size until it is raised
             # the first start's splitter sizes, up to a few pixels of rounding in Qt's layout
             assert abs(after[key][5] - w) <= 4 and abs(after[key][6] - h) <= 4, (key, after[key][5:], (w, h))
+
+
+def contains(view_range, points: np.ndarray) -> bool:
+    """Every point inside the (x0, x1), (y0, y1) on screen."""
+    (x0, x1), (y0, y1) = view_range
+    return bool(len(points)) and bool(np.all((points[:, 0] >= x0) & (points[:, 0] <= x1)
+                                             & (points[:, 1] >= y0) & (points[:, 1] <= y1)))
+
+
+def scatter_range_and_points(window: MainWindow):
+    item = window.views.scatter.points_item()
+    x, y = item.getData()
+    return item.getViewBox().viewRange(), np.column_stack([x, y])
+
+
+def test_each_data_set_is_drawn_in_its_own_range(qtbot):
+    """Down through the data source list, as a person would: every sample of each set on screen, in the
+    middle plot and in the data plot (wine, breast cancer and digits kept spirals' ±2 range before)."""
+    window = make_window(qtbot)
+    window.views.docks["data"].raise_()
+    combo = window.views.data_panel.findChild(QComboBox, "dataSource")
+    seen = []
+    combo.setFocus()
+    for _ in range(len(TOY_SOURCES) + len(BUNDLED_SOURCES) + 2):  # + the two headings
+        before = combo.source()
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+        if combo.source() == before:
+            continue
+        qtbot.waitUntil(lambda: window.controller.trainer.dataset.name == combo.source(), timeout=10_000)
+        name = combo.source()
+        decision = window.views.decision
+        assert contains(decision.view_range(), decision.points()), name
+        assert contains(*scatter_range_and_points(window)), name
+        seen.append(name)
+    assert {"wine", "breast_cancer", "digits", "sine", "iris"} <= set(seen)
+
+
+def test_csv_data_and_a_task_change_are_drawn_in_their_own_range(qtbot, tmp_path):
+    """A CSV file of one input and a target of 100…500 (regression: the fitted curve over x against the
+    target), then the same file as three classes: each time every sample is on screen, after a zoom too."""
+    x = np.linspace(0.0, 10.0, 60)
+    y = np.where(x < 3, 100, np.where(x < 7, 300, 500))
+    path = tmp_path / "steps.csv"
+    path.write_text("x,y\n" + "".join(f"{a:.3f},{b}\n" for a, b in zip(x, y, strict=True)))
+    window = make_window(qtbot)
+    decision = window.views.decision
+    for task in ("regression", "classification"):
+        decision.plot_item().getViewBox().scaleBy((0.1, 0.1))  # a person zoomed in on the old data
+        window.set_data(DataSpec(source=f"csv:{path}", target="y", task=task, standardise=False))
+        assert window.controller.trainer.task == task
+        assert contains(decision.view_range(), decision.points()), task
+        assert contains(*scatter_range_and_points(window)), task
+    (_x0, _x1), (y0, y1) = decision.view_range()
+    assert y1 - y0 < 10  # classification: the plane of x against the class, no longer the 100…500 target
