@@ -12,6 +12,10 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 from bpgui.views import _style, palette
 
 SPLITS = (("train", "train", palette.TRAIN), ("val", "validation", palette.VALIDATION), ("test", "test", palette.TEST))
+EMPTY_EPOCHS = 10.0  # the epoch axis of a run with no epochs yet: 0..10
+SCORE_TOP = 1.02  # accuracy and R² are at most 1: the score axis stops just above, so no tick passes 1
+ACCURACY_BOTTOM = -0.02  # and accuracy is at least 0
+LEGEND_GAP = 4  # pixels between the legend row and the loss plot
 
 
 def _step_down(v: float) -> float:
@@ -35,24 +39,28 @@ class LossPlot(QWidget):
             "lossPlot",
             "loss and score history",
             "Loss (top) and accuracy or R² (bottom) per epoch for the train, validation and test sets.\n"
-            "The dashed line marks the epoch with the best validation loss.",
+            "The dashed line marks the epoch with the best validation loss; the legend above the plots names\n"
+            "the curves and that epoch, so nothing covers the newest epochs.",
         )
         self._history: dict[str, np.ndarray] = {}
         self._best: int | None = None
+        self._present: set[str] = set()
         self._drawn = False  # set_history has drawn at least once (an empty history is then skipped too)
         self._ranges: dict[str, tuple[float, float]] = {}
-        self._in_legend: set[str] = set()
 
         self._log = QCheckBox("log scale")
         _style.describe(self._log, "lossLogScale", "log scale loss axis", "Show the loss axis on a log scale")
         self._log.toggled.connect(self._on_log_toggled)
 
         self._glw = _style.layout_widget()
-        self._loss = self._glw.addPlot(row=0, col=0)
-        self._score = self._glw.addPlot(row=1, col=0)
+        # row 0 keeps room for the legend, above the plots: never over the curves (their newest epochs)
+        self._legend_room = pg.GraphicsWidget()
+        self._glw.ci.addItem(self._legend_room, row=0, col=0)
+        self._loss = self._glw.addPlot(row=1, col=0)
+        self._score = self._glw.addPlot(row=2, col=0)
         self._score.setXLink(self._loss)
-        self._glw.ci.layout.setRowStretchFactor(0, 3)
-        self._glw.ci.layout.setRowStretchFactor(1, 2)
+        self._glw.ci.layout.setRowStretchFactor(1, 3)
+        self._glw.ci.layout.setRowStretchFactor(2, 2)
         for plot in (self._loss, self._score):
             _style.style_plot(plot, grid=True)
             plot.setDownsampling(auto=True, mode="peak")
@@ -65,9 +73,11 @@ class LossPlot(QWidget):
         self._loss.getAxis("bottom").setStyle(showValues=False)
         self._score.setLabel("bottom", "epoch")
         self._score.setLabel("left", "accuracy")
-        self._legend = self._loss.addLegend(
-            offset=(-8, 8), labelTextColor=palette.FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210)
-        )
+        # one row of entries (train, validation, test, best epoch) in the room kept above the loss plot
+        self._legend = pg.LegendItem(offset=(60, 2), colCount=4, labelTextColor=palette.FOREGROUND,
+                                     brush=pg.mkBrush(255, 255, 255, 210))
+        self._legend.layout.setContentsMargins(4, 0, 4, 0)
+        self._legend.setParentItem(self._glw.ci)
 
         self._loss_curves: dict[str, pg.PlotDataItem] = {}
         self._score_curves: dict[str, pg.PlotDataItem] = {}
@@ -78,17 +88,13 @@ class LossPlot(QWidget):
             # names for pyqtgraph's CSV exporter (set after creation: the legend is managed by _sync_legend)
             self._loss_curves[key].opts["name"] = f"{key}_loss"
             self._score_curves[key].opts["name"] = f"{key}_accuracy"
+        self.set_score_label("accuracy")
 
         marker_pen = pg.mkPen(palette.FOREGROUND, width=1, style=Qt.PenStyle.DashLine)
-        self._best_lines = (
-            pg.InfiniteLine(
-                angle=90,
-                pen=marker_pen,
-                label="best {value:.0f}",
-                labelOpts={"position": 0.92, "color": palette.FOREGROUND},
-            ),
-            pg.InfiniteLine(angle=90, pen=marker_pen),
-        )
+        # the marker's epoch is written in the legend (outside the plots), not on the line over the curves
+        self._best_lines = (pg.InfiniteLine(angle=90, pen=marker_pen), pg.InfiniteLine(angle=90, pen=marker_pen))
+        self._best_sample = pg.PlotDataItem(pen=marker_pen)  # the legend's dashed sample; never plotted
+        self._legend_key: tuple = ()
         for plot, line in zip((self._loss, self._score), self._best_lines, strict=True):
             line.setVisible(False)
             line.setZValue(-5)
@@ -127,7 +133,7 @@ class LossPlot(QWidget):
                 curves[key].setData(x, y)
                 if kind == "loss":
                     present.add(key)
-        self._sync_legend(present)
+        self._present = present
         self.set_best_epoch(best_epoch)
         self._step_ranges()
 
@@ -138,10 +144,13 @@ class LossPlot(QWidget):
             line.setVisible(best_epoch is not None)
             if best_epoch is not None:
                 line.setValue(best_epoch)
+        self._sync_legend(self._present, best_epoch)
 
     def set_score_label(self, label: str) -> None:
         """Name the score axis, e.g. "accuracy" or "R²"."""
         self._score.setLabel("left", label)
+        # accuracy lies in [0, 1], R² in (-inf, 1]: the axis never shows a score that cannot be
+        self._score.setLimits(yMin=ACCURACY_BOTTOM if label == "accuracy" else -1e307, yMax=SCORE_TOP)
         for key, curve in self._score_curves.items():
             curve.opts["name"] = f"{key}_{'r2' if label == 'R²' else label}"
 
@@ -184,14 +193,26 @@ class LossPlot(QWidget):
         self._drawn = True
         return same
 
-    def _sync_legend(self, present: set[str]) -> None:
-        if present == self._in_legend:
+    def legend_item(self) -> pg.LegendItem:
+        """The legend (above the plots)."""
+        return self._legend
+
+    def _sync_legend(self, present: set[str], best: int | None) -> None:
+        key = (frozenset(present), best)
+        if key == self._legend_key:
             return
+        self._legend_key = key
         self._legend.clear()
-        for key, label, _colour in SPLITS:
-            if key in present:
-                self._legend.addItem(self._loss_curves[key], label)
-        self._in_legend = present
+        for split, label, _colour in SPLITS:
+            if split in present:
+                self._legend.addItem(self._loss_curves[split], label)
+        if best is not None:
+            self._legend.addItem(self._best_sample, f"best validation: epoch {best}")
+        # the room above the plots as tall as the legend (none while it is empty)
+        self._legend.layout.activate()  # the entries' sizes now, then the legend's size from them
+        self._legend.updateSize()
+        self._legend.setVisible(bool(self._legend.items))
+        self._legend_room.setFixedHeight(self._legend.height() + LEGEND_GAP if self._legend.items else 0)
 
     def _step_ranges(self) -> None:
         """Axis ranges that change in steps, not with every epoch: a range change re-renders the axis
@@ -199,27 +220,27 @@ class LossPlot(QWidget):
         h = self._history
         epoch = h.get("epoch")
         n = float(np.nanmax(epoch)) if epoch is not None and epoch.size and np.isfinite(epoch).any() else 0.0
-        ranges: dict[str, tuple[float, float]] = {}
-        if n > 0:
-            ranges["x"] = (0.0, _style.step_up(n))
+        # with no data (a new run, a new data set) the axes start over too: never the last run's ranges
+        ranges: dict[str, tuple[float, float]] = {"x": (0.0, _style.step_up(n) if n > 0 else EMPTY_EPOCHS)}
         loss = _finite(h, "loss")
-        if loss.size and not self.log_scale():
-            ranges["loss"] = (min(0.0, _step_down(float(loss.min()))), _style.step_up(float(loss.max())))
+        if not self.log_scale():
+            ranges["loss"] = ((min(0.0, _step_down(float(loss.min()))), _style.step_up(float(loss.max())))
+                              if loss.size else (0.0, 1.0))
         score = _finite(h, "score")
-        if score.size:
-            lo, hi = float(score.min()), float(score.max())
-            ranges["score"] = (np.floor(lo * 10) / 10, max(np.ceil(hi * 10) / 10, np.floor(lo * 10) / 10 + 0.1))
+        lo, hi = (float(score.min()), float(score.max())) if score.size else (0.0, 1.0)
+        lo, hi = np.floor(lo * 10) / 10, min(1.0, max(np.ceil(hi * 10) / 10, np.floor(lo * 10) / 10 + 0.1))
+        lo = min(lo, hi - 0.1)
+        ranges["score"] = (lo, hi)
         if ranges == self._ranges:
             return
         self._ranges = ranges
-        if "x" in ranges:
-            self._loss.setXRange(*ranges["x"], padding=0.02)
+        self._loss.setXRange(*ranges["x"], padding=0.02)
         if "loss" in ranges:
             self._loss.setYRange(*ranges["loss"], padding=0.02)
-        elif self.log_scale():
+        else:
             self._loss.enableAutoRange(y=True)
-        if "score" in ranges:
-            self._score.setYRange(*ranges["score"], padding=0.02)
+        # padding by hand: 2 % of the span below, a fixed 0.02 above (a score is at most 1, see SCORE_TOP)
+        self._score.setYRange(lo - 0.02 * (hi - lo), min(hi + 0.02, SCORE_TOP), padding=0)
 
     def _on_log_toggled(self, on: bool) -> None:
         self._loss.setLogMode(x=False, y=on)

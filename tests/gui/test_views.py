@@ -111,7 +111,7 @@ def test_loss_plot_curves_legend_and_best_marker(qtbot, rng):
     curves = w.curves()
     assert len(curves["train_loss"].xData) == 300
     np.testing.assert_array_equal(curves["val_loss"].yData, hist["val_loss"])
-    assert w.legend_names() == ["train", "validation", "test"]
+    assert w.legend_names() == ["train", "validation", "test", f"best validation: epoch {best}"]
     np.testing.assert_array_equal(curves["test_loss"].xData, hist["epoch"][::10])  # NaN epochs joined over
     line = w._best_lines[0]
     assert line.isVisible() and line.value() == best
@@ -126,6 +126,66 @@ def test_loss_plot_curves_legend_and_best_marker(qtbot, rng):
     assert not line.isVisible()
     w.set_score_label("R²")
     assert w._score.getAxis("left").labelText == "R²"
+
+
+def _scene_rect(item) -> tuple[float, float, float, float]:
+    r = item.mapRectToScene(item.boundingRect())
+    return r.left(), r.top(), r.right(), r.bottom()
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _shown_ticks(axis) -> list[float]:
+    lo, hi = axis.range
+    return [v for _spacing, values in axis.tickValues(lo, hi, axis.size().height()) for v in values]
+
+
+def test_loss_plot_legend_and_best_epoch_stay_off_the_curves(qtbot, rng):
+    """The legend (with the best epoch) sits above both plots: it covers no part of either plot area, so
+    never the newest epochs (it sat in the loss plot's top-right corner, the marker's label on the line)."""
+    w = show(qtbot, LossPlot(), 528, 412)  # the dock's size in the default window
+    hist, best = make_history(300, rng)
+    w.set_history(hist, best)
+    qtbot.wait(10)
+    legend = _scene_rect(w.legend_item())
+    for plot in w.plot_items():
+        assert not _overlap(legend, _scene_rect(plot.getViewBox())), (legend, _scene_rect(plot.getViewBox()))
+    assert legend[0] >= 0 and legend[2] <= w.width()  # inside the widget: every entry readable
+    # no text on the marker lines, where it covered the curves
+    assert not any(isinstance(c, pg.InfLineLabel) for line in w._best_lines for c in line.childItems())
+    assert "best validation: epoch" in w.legend_names()[-1]
+
+
+def test_loss_plot_accuracy_axis_ends_at_one_and_resets_with_the_history(qtbot, rng):
+    w = show(qtbot, LossPlot(), 528, 412)
+    hist, best = make_history(300, rng)
+    hist["train_score"][-50:] = 1.0  # a perfect training accuracy: the axis must still stop at 1
+    w.set_history(hist, best)
+    loss, score = w.plot_items()
+    (_x0, x1), (s0, s1) = score.getViewBox().viewRange()
+    assert 1.0 <= s1 <= 1.02 + 1e-9 and s0 >= -0.02 - 1e-9
+    assert max(_shown_ticks(score.getAxis("left"))) <= 1.0 + 1e-9
+    score.getViewBox().autoRange()  # the "A" button: the limits hold the axis at 1 (it showed 1.08)
+    assert score.getViewBox().viewRange()[1][1] <= 1.02 + 1e-9
+    assert max(_shown_ticks(score.getAxis("left"))) <= 1.0 + 1e-9
+    assert x1 >= 300
+
+    w.clear()  # Reset or a new data set: the axes start over, not at 300 epochs
+    (_x0, x1), (_l0, l1) = loss.getViewBox().viewRange()
+    assert x1 <= 10.5 and l1 <= 1.05
+    assert w.legend_names() == [] and not w._best_lines[0].isVisible()
+    w.set_history({"epoch": np.arange(1.0, 4.0), "train_loss": np.array([2.0, 1.5, 1.2]),
+                   "train_score": np.array([0.5, 0.6, 0.7])})
+    (_x0, x1), (_l0, l1) = loss.getViewBox().viewRange()
+    assert x1 <= 10.5 and 2.0 <= l1 <= 2.6  # the new run's three epochs fill the plot
+
+    w.set_score_label("R²")  # regression: R² may be far below 0, never above 1
+    w.set_history({"epoch": np.arange(1.0, 4.0), "train_loss": np.array([2.0, 1.5, 1.2]),
+                   "train_score": np.array([-7.5, -1.0, 0.99])})
+    (_x0, _x1), (s0, s1) = score.getViewBox().viewRange()
+    assert s0 <= -7.5 and 0.99 <= s1 <= 1.02 + 1e-9
 
 
 def test_loss_plot_log_toggle_switches_axis_and_skips_non_positive(qtbot, rng):
