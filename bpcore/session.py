@@ -2,8 +2,9 @@
 
 What a model file's ``extra`` may hold is a schema (`ModelInfo`): every field the CLI, the trainer or the
 window reads from it — history, mean |δ| per layer and epoch (delta_history), best epoch, epoch, step,
-feature and class names, standardisation statistics, data set name and task — is checked for type and range when the file is loaded, and a wrong one is a ModelFileError
-naming the file and the key (``extra.standardise.std[2]``). Keys the schema does not know are kept as they are.
+feature and class names, standardisation statistics, data set name and task — is checked for type and range
+when the file is loaded, and a wrong one is a ModelFileError naming the file and the key
+(``extra.standardise.std[2]``). Keys the schema does not know are kept as they are.
 """
 
 from __future__ import annotations

@@ -14,10 +14,18 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtCore import QEvent, QObject, QRectF, QSettings
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QGraphicsScene, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QGraphicsItem,
+    QGraphicsScene,
+    QInputDialog,
+    QMainWindow,
+    QWidget,
+)
 
 from bpgui import dialogs
 from bpgui.controller import TrainingController
@@ -30,16 +38,31 @@ MODEL_FILTER = "Model file (*.safetensors);;All files (*)"
 CSV_FILTER = "CSV data (*.csv *.tsv *.txt);;All files (*)"
 PLOT_FILTER = "PNG image (*.png);;SVG drawing (*.svg);;CSV of the curves (*.csv)"
 IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+PNG_SCALES = (1, 2, 3, 4)  # a PNG's size: this many times the plot's size on screen
 
 
-def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: list[pg.PlotItem] = ()) -> list[str]:
-    """Write target as PNG or SVG, or csv_items as CSV (one file per plot), by the file's extension.
+def png_size(target: pg.PlotItem | pg.GraphicsScene, scale: int = 1) -> tuple[int, int]:
+    """Width and height in pixels of target's PNG at `scale` times its size on screen."""
+    exporter = pg.exporters.ImageExporter(target)  # kept while its width is set: it makes the height follow
+    params = exporter.parameters()
+    params["width"] = round(params["width"] * scale)
+    return params["width"], params["height"]
+
+
+def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: list[pg.PlotItem] = (),
+                scale: int = 1) -> list[str]:
+    """Write target as PNG (at `scale` times its size on screen) or SVG, or csv_items as CSV (one file per
+    plot), by the file's extension.
 
     Returns the paths written. pyqtgraph's exporters do the work.
     """
     ext = Path(path).suffix.lower()
     if ext == ".png":
-        pg.exporters.ImageExporter(target).export(path)
+        if scale not in PNG_SCALES:
+            raise ValueError(f"PNG scale must be one of {', '.join(map(str, PNG_SCALES))}, got {scale!r}")
+        exporter = pg.exporters.ImageExporter(target)
+        exporter.parameters()["width"] = round(exporter.parameters()["width"] * scale)
+        exporter.export(path)
         return [path]
     if ext == ".svg":
         try:
@@ -70,18 +93,37 @@ def _show_dock_of(widget: QWidget) -> None:
 
 
 def _svg_via_qt(target: pg.PlotItem | pg.GraphicsScene, path: str) -> None:
-    """SVG of the view showing target, drawn by Qt's own SVG paint engine."""
+    """SVG of target drawn by Qt's own SVG paint engine, every item in pyqtgraph's export mode.
+
+    Export mode is what pyqtgraph's exporters switch on while they paint: a scatter then draws each point as a
+    vector symbol (one path per point) instead of copying it from its bitmap atlas (one embedded image per
+    point, which renders as junk). A plot is drawn alone, at its size in the window; a scene as its view shows it.
+    """
     scene = target if isinstance(target, QGraphicsScene) else target.scene()
     view = scene.views()[0]
+    source = (view.mapToScene(view.viewport().rect()).boundingRect() if target is scene
+              else target.sceneBoundingRect())
+    size = QRectF(0, 0, source.width(), source.height())
     generator = QSvgGenerator()
     generator.setFileName(path)
-    generator.setSize(view.size())
-    generator.setViewBox(view.rect())
+    generator.setSize(size.size().toSize())
+    generator.setViewBox(size)
+    generator.setResolution(view.logicalDpiX())  # QPictures (axes) replay at the DPI they were recorded at
     generator.setTitle("Backprop Lab plot")
+    modes = pg.exporters.SVGExporter(scene)  # only for its setExportMode over every item of the scene
+    cached = [(item, item.cacheMode()) for item in scene.items()
+              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]  # axes: text and ticks, not a bitmap
     painter = QPainter(generator)
     try:
-        view.render(painter)
+        for item, _mode in cached:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        modes.setExportMode(True, {"antialias": True, "background": view.backgroundBrush().color(),
+                                   "painter": painter})
+        scene.render(painter, size, source)
     finally:
+        modes.setExportMode(False)
+        for item, mode in cached:
+            item.setCacheMode(mode)
         painter.end()
 
 
@@ -127,6 +169,7 @@ class FileMenu(QObject):
             action.setObjectName(f"export_{name.replace(' ', '_')}")
             action.setToolTip(f"Save the {name} plot as PNG, SVG or CSV")
             action.triggered.connect(lambda _checked=False, n=name: self.export_plot(n))
+            self.actions[action.objectName()] = action
         self.menu.addSeparator()
         self._add("quit", "&Quit", QKeySequence.StandardKey.Quit, "Close the window", window.close)
         self.refresh_recent()
@@ -209,19 +252,26 @@ class FileMenu(QObject):
             self.window.statusBar().showMessage(f"model written to {path}", 5000)
         return ok
 
-    def export_plot(self, name: str, path: str | None = None) -> bool:
-        """Export one plot: PNG or SVG of the plot, CSV of its curves, by the file's extension."""
+    def export_plot(self, name: str, path: str | None = None, scale: int | None = None) -> bool:
+        """Export one plot: PNG (at a chosen multiple of its size on screen) or SVG of the plot, CSV of its
+        curves, by the file's extension. Asks for the path when it is None, and for a PNG's size when scale is
+        None and the path was asked for (else the size on screen)."""
         target, csv_items = self._plots()[name]
+        asked = path is None
         if path is None:
             stem = name.replace(" ", "-")
             path, _ = QFileDialog.getSaveFileName(self.window, f"Export {name}", self._folder(f"{stem}.png"),
                                                   PLOT_FILTER if csv_items else IMAGE_FILTER)
             if not path:
                 return False
+        if Path(path).suffix.lower() == ".png" and scale is None:
+            scale = self._ask_png_scale(name, target) if asked else 1
+            if scale is None:
+                return False
         written: list[str] = []
 
         def run() -> None:
-            written.extend(export_plot(target, path, csv_items))
+            written.extend(export_plot(target, path, csv_items, scale or 1))
 
         ok = self._guard(f"Cannot export the {name}", run)
         if ok:
@@ -258,6 +308,22 @@ class FileMenu(QObject):
         self.menu.addAction(action)
         self.actions[key] = action
         return action
+
+    def _ask_png_scale(self, name: str, target) -> int | None:
+        """The PNG's size as a multiple of the plot's size on screen (the last choice preselected); None: cancel."""
+        sizes = [png_size(target, k) for k in PNG_SCALES]
+        items = [f"{k}× — {w} × {h} pixels" + (" (as on screen)" if k == 1 else "")
+                 for k, (w, h) in zip(PNG_SCALES, sizes, strict=True)]
+        last = int(self.settings.value("pngScale", 1)) if self.settings is not None else 1
+        current = PNG_SCALES.index(last) if last in PNG_SCALES else 0
+        item, ok = QInputDialog.getItem(self.window, f"Export {name}", "Size of the PNG image:", items, current,
+                                        False)
+        if not ok:
+            return None
+        scale = PNG_SCALES[items.index(item)]
+        if self.settings is not None:
+            self.settings.setValue("pngScale", scale)
+        return scale
 
     def _save(self, path: str) -> bool:
         ok = self._guard("Cannot save the session", self.controller.save_session, path)

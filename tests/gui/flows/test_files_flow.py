@@ -1,0 +1,199 @@
+"""The File menu as a person uses it: save and reopen a session, export a model and evaluate it with `bpcore eval`,
+export plots, open a model file, the standard shortcuts. A real MainWindow (trainer on a thread), its menu actions
+triggered, the file dialogs answered with a path; assertions on what the views show and what the files hold.
+Passes offscreen and under a real X server (QT_QPA_PLATFORM=xcb)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QAction, QImage
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+
+from bpcore.config import Experiment
+from bpgui.main_window import MainWindow
+from bpgui.settings import open_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+TIMEOUT_MS = 30_000
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def make_window(qtbot, experiment: Experiment | None = None) -> MainWindow:
+    window = MainWindow(experiment, settings=open_settings(), ask_on_close=False, in_process=True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    QApplication.processEvents()
+    return window
+
+
+def train_to_the_end(qtbot, window: MainWindow) -> None:
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.mode() == "finished", timeout=TIMEOUT_MS)
+    window.refresher.draw_now()
+
+
+def answer_dialogs(monkeypatch, path) -> None:
+    """The next file dialog, open or save, is answered with `path` (as if typed and confirmed)."""
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+
+
+def export_action(window: MainWindow, plot: str) -> QAction:
+    """File ▸ Export plots ▸ <plot>…"""
+    return window.findChild(QAction, f"export_{plot}")
+
+
+def shown(window: MainWindow) -> dict:
+    """What the Gradients tab, the criteria panel and the loss plot show."""
+    window.refresher.draw_now()
+    v = window.views
+    curves = [c.getData() for c in v.gradients.delta_curves()]
+    return {"delta": [(np.array(x), np.array(y)) for x, y in curves],
+            "criteria": [(name, text, met) for name, _bar, text, met in v.criteria.rows()],
+            "best": [(line.isVisible(), line.value()) for line in v.loss._best_lines],
+            "epoch": window.controller.latest.epoch}
+
+
+def _eval(model: Path, *args: str) -> tuple[dict, str]:
+    done = subprocess.run([sys.executable, "-m", "bpcore", "eval", str(model), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+# ------------------------------------------------------------------------------------- item 1: the record
+
+
+def test_reopened_session_shows_gradients_criteria_and_best_epoch_as_they_were(qtbot, boxes, tmp_path, monkeypatch):
+    exp = Experiment().replace(data={"n_samples": 200},
+                               training={"epochs": 14, "lr": 0.2, "loss_goal": 1e-4, "min_grad": 1e-7})
+    window = make_window(qtbot, exp)
+    train_to_the_end(qtbot, window)
+    before = shown(window)
+    assert before["epoch"] == 14 and len(before["delta"]) == 3 and before["best"][0][0]
+    assert all(np.isfinite(y).all() and len(y) == 14 for _x, y in before["delta"])
+    assert len(before["criteria"]) == 5 and before["criteria"][0][2]  # the epoch limit is met
+
+    path = tmp_path / "run.safetensors"
+    answer_dialogs(monkeypatch, path)
+    window.files.actions["saveAs"].trigger()
+    window.toolbar.reset_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.latest.epoch == 0, timeout=TIMEOUT_MS)
+    assert shown(window)["criteria"] != before["criteria"]
+
+    window.files.actions["open"].trigger()
+    assert window.controller.runner.wait()
+    after = shown(window)
+    assert not boxes and after["epoch"] == 14
+    for (x0, y0), (x1, y1) in zip(before["delta"], after["delta"], strict=True):
+        np.testing.assert_array_equal(x1, x0)
+        np.testing.assert_array_equal(y1, y0)  # the saved float64 numbers, read back exactly
+    assert after["criteria"] == before["criteria"] and after["best"] == before["best"]
+
+    # the Gradients tab's CSV export then holds one row per epoch with every layer's value
+    csv = tmp_path / "delta.csv"
+    answer_dialogs(monkeypatch, csv)
+    window.files.export_plot("mean delta per layer")
+    rows = csv.read_text().splitlines()
+    assert len(rows) == 1 + 14 and "nan" not in csv.read_text()
+    first = [float(v) for v in rows[1].split(",")]
+    recorded = window.controller.latest.delta_history
+    assert first[0] == 1 and first[1] == pytest.approx(recorded[0, 0], rel=1e-9)  # the CSV keeps 10 digits
+
+
+# --------------------------------------------------------------- item 2: what `bpcore eval` needs is in the file
+
+
+@pytest.mark.parametrize("action", ["exportModel", "saveAs"])
+def test_bpcore_eval_of_the_windows_file_gives_the_windows_numbers(qtbot, boxes, tmp_path, monkeypatch, action):
+    # wine: 13 features on very different scales, so evaluating without the training statistics would be far off
+    exp = Experiment().replace(data={"source": "wine"}, training={"epochs": 20, "lr": 0.1})
+    window = make_window(qtbot, exp)
+    train_to_the_end(qtbot, window)
+    metrics = window.controller.latest.metrics
+    path = tmp_path / "wine.safetensors"
+    answer_dialogs(monkeypatch, path)
+    window.files.actions[action].trigger()
+    assert not boxes and path.exists()
+
+    out, err = _eval(path, "--data", "wine", "--part", "test")
+    assert "recomputed" not in err  # the file's statistics were used
+    # the same float32 kernels on the same rows: equal up to the float32 sum order of a few ulp
+    assert out["loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)
+    assert out["accuracy"] == pytest.approx(metrics["test_score"], abs=1e-12)
+    assert out["class_names"] == list(window.controller.trainer.dataset.class_names)
+    trainer = window.controller.trainer
+    extra = json.loads(__import__("safetensors").safe_open(str(path), "np").metadata()["extra"])
+    np.testing.assert_allclose(extra["standardise"]["mean"], trainer.split.mean, rtol=0, atol=0)
+    np.testing.assert_allclose(extra["standardise"]["std"], trainer.split.std, rtol=0, atol=0)
+    assert extra["feature_names"] == list(trainer.dataset.feature_names)
+
+
+# ------------------------------------------------------------------------------ item 3: plots as SVG and PNG
+
+CIRCLE = "M0.5,0 C"  # pyqtgraph's "o" symbol as Qt's SVG engine writes it: a unit circle of four curves
+
+
+def test_decision_plot_svg_draws_each_point_as_a_vector_circle(qtbot, boxes, tmp_path, monkeypatch):
+    window = make_window(qtbot, Experiment().replace(training={"epochs": 3}))
+    window.resize(1400, 900)
+    train_to_the_end(qtbot, window)
+    path = tmp_path / "decision.svg"
+    answer_dialogs(monkeypatch, path)
+    export_action(window, "decision_regions").trigger()
+    assert not boxes
+
+    root = ET.parse(path).getroot()  # well-formed XML, or ParseError
+    assert root.tag == f"{SVG}svg"
+    shapes = [e for e in root.iter(f"{SVG}path") if e.get("d", "").startswith(CIRCLE)]
+    points = window.views.decision._points  # every data row is a point of the decision plot
+    (x0, x1), (y0, y1) = window.views.decision.plot_item().getViewBox().viewRange()
+    x, y = points.getData()
+    in_view = int(np.sum((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
+    assert in_view > 300 and len(shapes) == in_view  # one circle per point shown, nothing else round
+    # the only bitmap is the decision field itself: no marker sheet per point, no axis drawn as a picture
+    assert len(list(root.iter(f"{SVG}image"))) == 1
+    assert {"-1", "0", "1"} <= {t.text.strip() for t in root.iter(f"{SVG}text") if t.text}  # tick labels as text
+
+
+@pytest.mark.parametrize("choice, scale", [(0, 1), (1, 2), (3, 4)])
+def test_png_export_asks_for_the_size(qtbot, boxes, tmp_path, monkeypatch, choice, scale):
+    window = make_window(qtbot, Experiment().replace(training={"epochs": 3}))
+    train_to_the_end(qtbot, window)
+    scene = window.views.loss.scene()
+    on_screen = scene.views()[0].viewport().size()
+    asked = []
+
+    def pick(_parent, _title, _label, items, current, _editable):
+        asked.append((list(items), current))
+        return items[choice], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    path = tmp_path / "loss.png"
+    answer_dialogs(monkeypatch, path)
+    export_action(window, "loss_curves").trigger()
+    assert not boxes and len(asked) == 1
+    written = QImage(str(path))
+    assert written.width() == on_screen.width() * scale
+    assert abs(written.height() - on_screen.height() * scale) <= 1  # height follows the aspect ratio, rounded
+    assert f"{written.width()} × {written.height()}" in asked[0][0][choice]
+    # the next export offers the last choice first
+    export_action(window, "loss_curves").trigger()
+    assert asked[1][1] == choice
+
+
+def test_png_size_dialog_cancelled_writes_nothing(qtbot, boxes, tmp_path, monkeypatch):
+    window = make_window(qtbot)
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a: ("", False)))
+    path = tmp_path / "loss.png"
+    answer_dialogs(monkeypatch, path)
+    export_action(window, "loss_curves").trigger()
+    assert not path.exists() and not boxes
