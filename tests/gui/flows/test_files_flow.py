@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from bpcore.config import Experiment
+from bpcore.files import load_model_file
 from bpgui.main_window import MainWindow
 from bpgui.settings import open_settings
 
@@ -112,28 +113,49 @@ def test_reopened_session_shows_gradients_criteria_and_best_epoch_as_they_were(q
 # --------------------------------------------------------------- item 2: what `bpcore eval` needs is in the file
 
 
-@pytest.mark.parametrize("action", ["exportModel", "saveAs"])
-def test_bpcore_eval_of_the_windows_file_gives_the_windows_numbers(qtbot, boxes, tmp_path, monkeypatch, action):
-    # wine: 13 features on very different scales, so evaluating without the training statistics would be far off
-    exp = Experiment().replace(data={"source": "wine"}, training={"epochs": 20, "lr": 0.1})
+def _regression_csv(folder: Path) -> Path:
+    """A CSV whose columns have very different scales, with a target column 'price'."""
+    rng = np.random.default_rng(3)
+    x = rng.normal([50.0, -2.0, 1000.0], [10.0, 0.5, 300.0], size=(120, 3))
+    price = 0.3 * x[:, 0] - 4.0 * x[:, 1] + 0.01 * x[:, 2] + rng.normal(0, 0.5, 120)
+    path = folder / "houses.csv"
+    rows = ["size,age,distance,price"] + [",".join(f"{v:.6g}" for v in (*r, p)) for r, p in zip(x, price, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("data, action", [("wine", "exportModel"), ("wine", "saveAs"), ("csv", "exportModel")])
+def test_bpcore_eval_of_the_windows_file_gives_the_windows_numbers(qtbot, boxes, tmp_path, monkeypatch, data, action):
+    # wine and the CSV: features on very different scales, so evaluating without the training statistics is far off
+    if data == "csv":
+        csv = _regression_csv(tmp_path)
+        exp = Experiment().replace(data={"source": f"csv:{csv}", "target": "price", "task": "regression"},
+                                   training={"epochs": 20, "lr": 0.01})
+        eval_args = ("--data", str(csv), "--part", "test")
+    else:
+        exp = Experiment().replace(data={"source": "wine"}, training={"epochs": 20, "lr": 0.1})
+        eval_args = ("--data", "wine", "--part", "test")
     window = make_window(qtbot, exp)
     train_to_the_end(qtbot, window)
     metrics = window.controller.latest.metrics
-    path = tmp_path / "wine.safetensors"
+    path = tmp_path / "model.safetensors"
     answer_dialogs(monkeypatch, path)
     window.files.actions[action].trigger()
     assert not boxes and path.exists()
 
-    out, err = _eval(path, "--data", "wine", "--part", "test")
+    out, err = _eval(path, *eval_args)
     assert "recomputed" not in err  # the file's statistics were used
     # the same float32 kernels on the same rows: equal up to the float32 sum order of a few ulp
     assert out["loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)
-    assert out["accuracy"] == pytest.approx(metrics["test_score"], abs=1e-12)
-    assert out["class_names"] == list(window.controller.trainer.dataset.class_names)
     trainer = window.controller.trainer
-    extra = json.loads(__import__("safetensors").safe_open(str(path), "np").metadata()["extra"])
-    np.testing.assert_allclose(extra["standardise"]["mean"], trainer.split.mean, rtol=0, atol=0)
-    np.testing.assert_allclose(extra["standardise"]["std"], trainer.split.std, rtol=0, atol=0)
+    if data == "csv":
+        assert out["r2"] == pytest.approx(metrics["test_score"], rel=1e-5, abs=1e-6)
+    else:
+        assert out["accuracy"] == pytest.approx(metrics["test_score"], abs=1e-12)
+        assert out["class_names"] == list(trainer.dataset.class_names)
+    extra = load_model_file(path).extra
+    np.testing.assert_array_equal(extra["standardise"]["mean"], trainer.split.mean)  # JSON floats read back exactly
+    np.testing.assert_array_equal(extra["standardise"]["std"], trainer.split.std)
     assert extra["feature_names"] == list(trainer.dataset.feature_names)
 
 
