@@ -87,6 +87,9 @@ class QuantityCard(QFrame):
         if symbol != self._symbol:
             self._symbol = symbol
             self._title.setText(rich(symbol))
+            # a wrapping label asks for little width: short titles keep one line, long ones wrap at MIN_TITLE_WIDTH
+            plain = self._title.fontMetrics().horizontalAdvance(symbol) + 8
+            self._title.setMinimumWidth(min(plain, MIN_TITLE_WIDTH))
             self.setAccessibleDescription(symbol)
 
     def symbol(self) -> str:
