@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import time
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from bpcore import backprop as bp
 from bpcore import metrics
@@ -29,6 +31,8 @@ from bpcore.train.threads import threads_for, using_threads
 __all__ = ["Trainer", "TrainerBusyError"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+PARTS = ("train", "val", "test")
+JOIN_ELEMENTS = 1 << 20  # evaluate_all joins the parts' inputs (a copy) up to this many elements
 
 
 class Trainer:
@@ -69,6 +73,7 @@ class Trainer:
                                           self.net.prepare) for name in ("train", "val", "test")}
         if len(self.parts["train"]) == 0:
             raise ConfigError("data.split leaves no training rows")
+        self._join: tuple | bool | None = None  # evaluate_all's joined inputs (False: data too large)
         self.guard = Guard.for_run(self.net, self.output, self.parts["train"])  # the divergence criterion
         self.optimizer = self._make_optimizer()
         self._shuffle = torch.Generator().manual_seed(tr.seed)
@@ -249,13 +254,37 @@ class Trainer:
         if len(p) == 0:
             return {"loss": math.nan, "score": math.nan}
         with torch.no_grad():
-            z = self.net.logits(p.inputs)
-            loss = float(self.net.loss(z, p.target))
-            if self.task == "classification":
-                score = metrics.accuracy(z, p.target)
+            return self._scores(self.net.logits(p.inputs), p.target)
+
+    def evaluate_all(self) -> dict[str, dict[str, float]]:
+        """evaluate() of train, val and test; for small data one forward pass over the three parts together
+        (an epoch of a few mini-batches would otherwise spend most of its time on three small passes)."""
+        joined = self._joined()
+        if joined is None:
+            return {part: self.evaluate(part) for part in PARTS}
+        inputs, bounds = joined
+        with torch.no_grad():
+            z = self.net.logits(inputs)
+            return {part: self._scores(z[a:b], self.parts[part].target) if b > a
+                    else {"loss": math.nan, "score": math.nan} for part, (a, b) in zip(PARTS, bounds, strict=True)}
+
+    def _joined(self) -> tuple[Tensor, list[tuple[int, int]]] | None:
+        """The three parts' inputs in one tensor and each part's rows in it, kept while the data is small
+        (JOIN_ELEMENTS); None for larger data, evaluated part by part without the copy."""
+        if self._join is None:
+            parts = [self.parts[k].inputs for k in PARTS]
+            if sum(p.numel() for p in parts) > JOIN_ELEMENTS:
+                self._join = False
             else:
-                score = metrics.r2(bp.output(self.output, z), p.target)
-        return {"loss": loss, "score": score}
+                ends = np.cumsum([0] + [len(p) for p in parts]).tolist()
+                self._join = (torch.cat(parts), list(itertools.pairwise(ends)))
+        return self._join or None
+
+    def _scores(self, z: Tensor, target: Tensor) -> dict[str, float]:
+        loss = float(self.net.loss(z, target))
+        if self.task == "classification":
+            return {"loss": loss, "score": metrics.accuracy(z, target)}
+        return {"loss": loss, "score": metrics.r2(bp.output(self.output, z), target)}
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Every row's (standardised) inputs and its target in the loss's form, train, val, test in order."""
@@ -357,7 +386,7 @@ class Trainer:
 
     def _end_epoch(self, deltas, lr, start, perm, steps) -> None:
         tr = self.experiment.training
-        ev = {part: self.evaluate(part) for part in ("train", "val", "test")}
+        ev = self.evaluate_all()
         what = self.guard.check(self.net, ev["train"]["loss"])
         if what is not None:
             self._diverged(start, perm, lr, steps, what)

@@ -75,6 +75,9 @@ BAD_SETTINGS = [
     ("run.threads", 99999, "must be an integer in [1, "),
     ("run.threads", 0, "must be an integer in [1, "),
     ("run.threads", "4", "must be an integer, got '4' (str)"),
+    ("run.pace", 0.0, "must be a number in [0.1, 1000]"),
+    ("run.pace", 1e4, "must be a number in [0.1, 1000]"),
+    ("run.pace", float("nan"), "must be a number in [0.1, 1000]"),
     ("window.width", 100000, "must be an integer in [200, 8192]"),
     ("window.height", True, "must be an integer, got True (bool)"),
 ]

@@ -45,3 +45,4 @@ def test_trainer_trains_with_its_threads_and_restores_torchs(threads, monkeypatc
     t.run()
     assert seen == [threads or 1] * 2
     assert torch.get_num_threads() == before
+
