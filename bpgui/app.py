@@ -1,6 +1,7 @@
 """Application entry point: `python main.py`, `python -m bpgui` or the `bpgui` gui-script.
 
-Without options the window opens ready to train (two spirals, a small tanh network). With --screenshot
+Without options the window opens ready to train (two spirals, a small tanh network) at the remembered speed
+(10 epochs per second at first) with no epoch limit. With --screenshot
 (or --train-epochs) it trains unattended, saves a picture of the window and exits; see bpgui.automation.
 """
 
@@ -13,7 +14,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, validate
+from bpcore.config import BUNDLED_SOURCES, MAX_EPOCHS, TOY_SOURCES, validate
 from bpcore.errors import ConfigError
 
 _SIZE = re.compile(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*")  # at most 6 digits: int() of a 5000-digit string fails
@@ -131,17 +132,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from bpgui.automation import experiment_from_args
     from bpgui.main_window import MainWindow
-    from bpgui.settings import open_settings
+    from bpgui.settings import load_pace, open_settings
 
     experiment = None
     if args.dataset or args.layers or args.activation or args.optimizer or args.lr is not None:
         try:
-            experiment = experiment_from_args(args)
+            # a window trains until Pause or a stopping criterion, at a watchable pace: no epoch limit
+            experiment = experiment_from_args(args).replace(training={"epochs": MAX_EPOCHS})
         except BackpropLabError as e:
             print(f"bpgui: {e}", file=sys.stderr)
             return 2
     interrupted = _CtrlC()
-    window = MainWindow(experiment, settings=open_settings(), in_process=args.in_process)
+    settings = open_settings()
+    window = MainWindow(experiment, settings=settings, in_process=args.in_process, pace=load_pace(settings))
     window.show()
     interrupted.window = window  # from here on Ctrl+C closes it; one that came earlier closes it now
     code = app.exec() if not interrupted.close() else 0

@@ -18,18 +18,25 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from bpcore.config import DataSpec, Experiment, ModelSpec, validate
+from bpcore.config import MAX_EPOCHS, DataSpec, Experiment, ModelSpec, validate
 from bpcore.data import Dataset
-from bpcore.errors import ModelFileError
+from bpcore.errors import ConfigError, ModelFileError
 from bpcore.session import export_model, load_model, save_session
 from bpcore.train import RunState, Snapshot, Trainer
 from bpcore.train.progress import restore_progress
 from bpcore.train.runner import ProcessRunner
-from bpcore.train.setup import output_size
+from bpcore.train.setup import load_data, output_size, resolve_output
 
 #: Training settings a rebuilt Trainer takes over with the current weights and history.
-KEEP_WEIGHTS = ("optimizer", "l2", "epochs", "device", "momentum", "schedule")
+KEEP_WEIGHTS = ("optimizer", "l2", "epochs", "device", "momentum", "schedule", "step_size", "gamma", "time_limit",
+                "loss_goal", "min_grad", "patience", "clip_norm", "dtype")
 SYNC_TIMEOUT = 30.0  # seconds to wait for the runner to show a command's effect (a long mini-batch at most)
+
+
+def window_experiment() -> Experiment:
+    """The experiment a window starts from when none is given: the library's defaults with no epoch limit (a
+    window run goes on, at a watchable pace, until Pause or another stopping criterion; the CLI keeps 500)."""
+    return Experiment().replace(training={"epochs": MAX_EPOCHS})
 
 
 def available_devices() -> list[str]:
@@ -161,14 +168,19 @@ class TrainingController(QObject):
         self.pace = pace
 
     def set_training(self, **changes) -> None:
-        """Optimizer, L2, epoch limit or device: a new Trainer around the same weights and history."""
+        """Any setting of KEEP_WEIGHTS (optimizer, L2, momentum, schedule, stopping criteria, clipping, device,
+        dtype): a new Trainer around the same weights (converted to a new device or dtype) and history. A running
+        run goes on with it; ConfigError, and nothing changes, when a value is out of range."""
         unknown = set(changes) - set(KEEP_WEIGHTS)
         if unknown:
             raise ValueError(f"set_training cannot change {', '.join(sorted(unknown))}")
         exp = self.experiment.replace(training=changes)
         was_running = self.mode() == "running"
         old = self.synced()  # the record at the newest weights and history (the run is paused for it)
-        model = old.model.to(exp.training.device) if "device" in changes else old.model
+        model = old.model
+        if "device" in changes or "dtype" in changes:
+            # DTYPES' names are torch's own ("float32", "float64")
+            model = model.to(device=exp.training.device, dtype=getattr(torch, exp.training.dtype))
         trainer = Trainer(exp, old.dataset, split=old.split, model=model)
         history, delta = old.history.views()
         restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
@@ -198,8 +210,8 @@ class TrainingController(QObject):
         self._replace(lambda: Trainer(exp, dataset))
 
     def new(self, experiment: Experiment | None = None) -> None:
-        """Start over with the default experiment (or the one given)."""
-        exp = experiment or Experiment()
+        """Start over with the window's default experiment (window_experiment) or the one given."""
+        exp = experiment or window_experiment()
         if exp.training.device not in available_devices():
             exp = exp.replace(training={"device": "cpu"})
         self._replace(lambda: Trainer(exp))
@@ -218,18 +230,46 @@ class TrainingController(QObject):
         model = model.to(exp.training.device)
 
         def build() -> Trainer:
-            trainer = Trainer(exp, model=model)
-            want = (trainer.dataset.n_features, output_size(trainer.output, trainer.dataset))
-            if (model.sizes[0], model.sizes[-1]) != want:
-                raise ModelFileError(
-                    f"{path}: the network maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs, but the data "
-                    f"set {trainer.dataset.name!r} needs {want[0]} inputs and {want[1]} outputs")
+            dataset = load_data(exp.data)
+            self._check_fits(path, model, dataset)
+            trainer = Trainer(exp, dataset, model=model)
             restore_progress(trainer, session.history, **session.progress)
             return trainer
 
         self._replace(build)
         self.session_path = os.fspath(path)
         self._set_dirty(False)
+
+    def open_model(self, path: str | os.PathLike[str]) -> None:
+        """Load a model file's network, its architecture and weights exactly, onto the data and training settings
+        in use; the run starts over from these weights (epoch 0) and is not a saved session yet. ModelFileError,
+        with everything loaded kept, when the network does not fit the data (inputs, outputs, output kind)."""
+        model = load_model(path).model  # ModelFileError
+        t = self.trainer
+        exp = self.experiment.replace(
+            model={"hidden": list(model.sizes[1:-1]), "activation": list(model.activations), "output": model.output},
+            training={"dtype": "float64" if model.weights[0].dtype == torch.float64 else "float32"})
+        model = model.to(exp.training.device)
+
+        def build() -> Trainer:
+            self._check_fits(path, model, t.dataset)
+            return Trainer(exp, t.dataset, split=t.split, model=model)
+
+        self._replace(build)
+        self.session_path = None
+
+    @staticmethod
+    def _check_fits(path, model, dataset: Dataset) -> None:
+        """ModelFileError unless the network's output kind, input and output sizes are what the data set needs."""
+        try:
+            output = resolve_output(model.output, dataset)
+        except ConfigError as e:  # the output kind does not fit the task or the classes
+            raise ModelFileError(f"{path}: this network cannot be used on the data set {dataset.name!r}: {e}") from None
+        want = (dataset.n_features, output_size(output, dataset))
+        if (model.sizes[0], model.sizes[-1]) != want:
+            raise ModelFileError(
+                f"{path}: the network maps {model.sizes[0]} inputs to {model.sizes[-1]} outputs, but the data "
+                f"set {dataset.name!r} needs {want[0]} inputs and {want[1]} outputs")
 
     def save_session(self, path: str | os.PathLike[str]) -> None:
         """Write weights, experiment and history to a session file (a running run goes on afterwards)."""

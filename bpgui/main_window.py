@@ -15,11 +15,12 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from bpcore.config import DataSpec, Experiment, ModelSpec
 from bpcore.data import Dataset
 from bpgui import dialogs
-from bpgui.controller import TrainingController, available_devices
+from bpgui.controller import TrainingController, available_devices, window_experiment
 from bpgui.docks import arrange, build_views
 from bpgui.files_menu import FileMenu
+from bpgui.panels.training_panel import TrainingDialog
 from bpgui.refresh import ViewRefresher
-from bpgui.settings import load_last_experiment, restore_layout, save_last_experiment, save_layout
+from bpgui.settings import load_last_experiment, restore_layout, save_last_experiment, save_layout, save_pace
 from bpgui.status import StatusLine
 from bpgui.toolbar import TrainingToolbar
 
@@ -28,10 +29,14 @@ DEFAULT_SIZE = (1600, 1000)
 
 
 class MainWindow(QMainWindow):
-    """The desktop trainer. `settings` None: remember nothing (automation, tests)."""
+    """The desktop trainer. `settings` None: remember nothing (automation, tests). `pace`: epochs per second at
+    most to start with (None: as fast as the machine goes; the app passes the remembered one, bpgui.settings
+    load_pace). Without an experiment (and none remembered) the window starts from window_experiment(): the
+    defaults with no epoch limit."""
 
     def __init__(self, experiment: Experiment | None = None, *, settings: QSettings | None = None,
-                 ask_on_close: bool = True, in_process: bool = False, parent: QWidget | None = None) -> None:
+                 ask_on_close: bool = True, in_process: bool = False, pace: float | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAccessibleName("Backprop Lab main window")
@@ -44,9 +49,12 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.toolbar)
         self.status = StatusLine(self.statusBar())
         self.files = FileMenu(self, self.controller, settings, self._plots, self._confirm_discard)
+        self.training_dialog: TrainingDialog | None = None  # Training…, made when first opened
         self._build_view_menu()
         self.refresher = ViewRefresher(self.controller, self.views, self.status, on_mode=self._on_mode, parent=self)
         self._wire()
+        self.controller.set_pace(pace)
+        self.toolbar.set_pace(pace)
         self._sync_controls()
         self.resize(*DEFAULT_SIZE)
         self._arranged = settings is not None and restore_layout(settings, self)
@@ -59,11 +67,12 @@ class MainWindow(QMainWindow):
         if exp is None and self.settings is not None:
             exp = load_last_experiment(self.settings)
         try:
-            return TrainingController(exp, self, in_process=self.in_process)
+            return TrainingController(exp or window_experiment(), self, in_process=self.in_process)
         except dialogs.USER_ERRORS:
             if experiment is not None:
                 raise  # an experiment asked for explicitly must work (automation reports the error)
-            return TrainingController(None, self, in_process=self.in_process)  # remembered settings failed
+            # remembered settings failed
+            return TrainingController(window_experiment(), self, in_process=self.in_process)
 
     def _build_view_menu(self) -> None:
         menu = self.menuBar().addMenu("&View")
@@ -80,6 +89,8 @@ class MainWindow(QMainWindow):
         tb.playToggled.connect(self.toggle_play)
         tb.stepRequested.connect(self.step)
         tb.resetRequested.connect(self.reset)
+        tb.settingsRequested.connect(self.show_training_settings)
+        tb.paceChanged.connect(self.set_pace)
         tb.lrChanged.connect(lambda lr: self._try("Learning rate", ctl.set_lr, lr))
         tb.batchSizeChanged.connect(lambda n: self._try("Batch size", ctl.set_batch_size, n))
         tb.optimizerChanged.connect(lambda name: self._try("Optimizer", ctl.set_training, optimizer=name))
@@ -106,6 +117,23 @@ class MainWindow(QMainWindow):
         X, targets = t.rows()
         self.views.inspector.set_source(t.net.weights, t.net.activations, t.output, X, targets, t.base_lr,
                                         t.dataset.class_names)
+
+    def set_pace(self, pace: float | None) -> None:
+        """The speed control: at most `pace` epochs per second (None: as fast as it goes), remembered."""
+        if self._try("Speed", self.controller.set_pace, pace) and self.settings is not None:
+            save_pace(self.settings, pace)
+
+    def show_training_settings(self) -> TrainingDialog:
+        """Training…: the non-modal window of momentum, schedule, stopping criteria, clipping and dtype."""
+        if self.training_dialog is None:
+            self.training_dialog = TrainingDialog(self)
+            self.training_dialog.panel.changed.connect(
+                lambda change: self._try("Training setting", self.controller.set_training, **change))
+            self.training_dialog.panel.set_spec(self.controller.experiment.training)
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+        self.training_dialog.activateWindow()
+        return self.training_dialog
 
     def toggle_play(self) -> None:
         """Play / Pause (Space)."""
@@ -189,6 +217,8 @@ class MainWindow(QMainWindow):
     def _sync_controls(self) -> None:
         exp = self.controller.experiment
         self.toolbar.set_spec(exp.training, seed=exp.model.init_seed)
+        if self.training_dialog is not None:
+            self.training_dialog.panel.set_spec(exp.training)
         v = self.views
         for panel, spec in ((v.data_panel, exp.data), (v.architecture_editor, exp.model)):
             if not _shows(panel, spec):  # never rebuild the widget being edited
@@ -214,9 +244,8 @@ class MainWindow(QMainWindow):
             self.views.banner.show_message(f"Training stopped by an error: {runner.error}")
         elif mode == "diverged":
             self.views.banner.show_message(f"Training paused: {reason}. Lower μ (or Reset) and press Play to go on.")
-            self.statusBar().showMessage(reason, 15000)
-        elif mode == "finished":
-            self.statusBar().showMessage(f"Training finished: {reason}", 15000)
+        self.status.set_reason({"diverged": f"Diverged: {reason}", "finished": f"Training finished: {reason}",
+                                "failed": f"Training process failed: {runner.failure}"}.get(mode, ""))
 
     def _plots(self) -> dict[str, tuple]:
         v = self.views

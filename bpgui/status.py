@@ -1,11 +1,12 @@
-"""The status line (epoch, step, losses, accuracy, speed, device) and the divergence banner."""
+"""The status line (why the run stopped, run state, epoch, step, losses, accuracy, speed, device) and the
+divergence banner."""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from bpcore.train import Snapshot
 
@@ -31,11 +32,45 @@ def _pct(v: float | None) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{100 * v:.1f} %"
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that fits any width: text that does not fit ends in '…', the whole of it in the tooltip.
+    Its minimum width is small, so a long reason never widens the window nor runs into the labels beside it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        """Show text, cut to the label's width."""
+        if text != self._full:
+            self._full = text
+            self.setToolTip(text)
+            self._fit()
+
+    def full_text(self) -> str:
+        """The whole text (what is shown may end in '…')."""
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width())))
+
+
 class StatusLine:
-    """Permanent labels in a QStatusBar, refreshed from a Snapshot (cheap: only changed text is set)."""
+    """Permanent labels in a QStatusBar, refreshed from a Snapshot (cheap: only changed text is set), and on the
+    left, where QStatusBar.showMessage writes too, why the run stopped (set_reason)."""
 
     def __init__(self, bar: QStatusBar) -> None:
         self.bar = bar
+        self.reason = ElidedLabel()
+        self.reason.setObjectName("status_reason")
+        self.reason.setAccessibleName("why the run stopped")
+        bar.addWidget(self.reason, 1)  # a normal widget: a temporary message hides it instead of covering it
         self.labels: dict[str, QLabel] = {}
         for key, accessible, tip, widest in _FIELDS:
             label = QLabel()
@@ -61,9 +96,14 @@ class StatusLine:
         self._set("speed", f"{snap.steps_per_second:,.0f} steps/s" if mode == "running" else "— steps/s")
         self._set("device", device)
 
+    def set_reason(self, text: str) -> None:
+        """Why the run stopped ('' while it runs); cut to the room left beside the numbers."""
+        self.reason.set_full_text(text)
+
     def text(self) -> str:
-        """All fields in one line (for tests and the screen reader)."""
-        return " | ".join(label.text() for label in self.labels.values())
+        """All fields in one line, the reason first when there is one (for tests and the screen reader)."""
+        fields = [label.text() for label in self.labels.values()]
+        return " | ".join([self.reason.full_text(), *fields] if self.reason.full_text() else fields)
 
     def _set(self, key: str, text: str) -> None:
         label = self.labels[key]

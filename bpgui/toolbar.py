@@ -1,9 +1,13 @@
-"""The training toolbar: Play/Pause, Step, Reset and the training settings of the experiment.
+"""The training toolbar: Play/Pause, Step, Reset, the speed of the run and the training settings used most.
 
-It only shows values and reports edits as signals; the window decides what an edit does.
+It only shows values and reports edits as signals; the window decides what an edit does. The other settings
+(momentum, schedule, stopping criteria, clipping, dtype) are in the training panel, which the Training… button
+opens (bpgui.panels.training_panel).
 """
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -11,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QLabel,
+    QSlider,
     QSpinBox,
     QStyle,
     QToolBar,
@@ -19,17 +24,41 @@ from PySide6.QtWidgets import (
 
 from bpcore.config import LIMITS, OPTIMIZERS, TrainSpec
 from bpgui.describe import describe
-from bpgui.spinboxes import MAX_SEED_SHOWN, NumberSpin
+from bpgui.spinboxes import MAX_SEED_SHOWN, CountSpin, NumberSpin
 
 _OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
+#: The speed control's choices: at most this many epochs per second (None: as fast as the machine goes).
+PACES: tuple[float | None, ...] = (None, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+#: The μ slider's log scale: 10^-6 … 10^3 in steps of 10^0.01 (the spin box takes the whole range of LIMITS).
+LR_SLIDER_DECADES = (-6, 3)
+_SLIDER_STEPS = 100  # slider positions per decade
+
+
+def pace_text(pace: float | None) -> str:
+    """How the speed control names a pace: 'max' or '10 epochs/s'."""
+    return "max" if pace is None else f"{pace:g} epochs/s"
+
+
+def lr_to_slider(lr: float) -> int:
+    """The μ slider's position for μ (clamped to the slider's decades)."""
+    lo, hi = LR_SLIDER_DECADES
+    return round(_SLIDER_STEPS * (min(max(math.log10(lr), lo), hi) - lo))
+
+
+def slider_to_lr(position: int) -> float:
+    """μ for a slider position, rounded to 2 significant digits (0.3, not 0.302: a step is 2.3 %)."""
+    return float(f"{10.0 ** (LR_SLIDER_DECADES[0] + position / _SLIDER_STEPS):.2g}")
 
 
 class TrainingToolbar(QToolBar):
-    """Play/Pause (Space), Step, Reset; optimizer, μ, batch size, L2, epoch limit, seed and device."""
+    """Play/Pause (Space), Step, Reset, speed; optimizer, μ (spin box and log slider), batch size, L2, epoch
+    limit, seed and device; Training… for the rest."""
 
     playToggled = Signal()
     stepRequested = Signal()
     resetRequested = Signal()
+    settingsRequested = Signal()  # Training…: the panel of every other training setting
+    paceChanged = Signal(object)  # epochs per second at most, or None for as fast as it goes
     lrChanged = Signal(float)
     batchSizeChanged = Signal(int)
     optimizerChanged = Signal(str)
@@ -60,6 +89,16 @@ class TrainingToolbar(QToolBar):
                                          self.resetRequested, QKeySequence("Ctrl+R"))
         self.addSeparator()
 
+        self.pace = QComboBox()
+        for pace in PACES:
+            self.pace.addItem(pace_text(pace), pace)
+        describe(self.pace, "paceBox", "training speed",
+                 "At most this many epochs per second, so that learning can be watched; max trains as fast as\n"
+                 "the machine goes. Changes apply at once, also while training runs.")
+        self.pace.currentIndexChanged.connect(lambda _i: self.paceChanged.emit(self.pace.currentData()))
+        self._labelled("speed", self.pace)
+        self.addSeparator()
+
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer.addItem(_OPTIMIZER_NAMES.get(name, name), name)
@@ -74,8 +113,19 @@ class TrainingToolbar(QToolBar):
         describe(self.lr, "lrSpin", "learning rate mu",
                  "Learning rate μ of the update W ← W − μ h δᵀ (eq. 10).\nChanges apply from the next step, "
                  "also while training runs.")
-        self.lr.valueChanged.connect(self.lrChanged.emit)
+        self.lr.valueChanged.connect(self._lr_changed)
         self._labelled("μ", self.lr)
+        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
+        lo, hi = LR_SLIDER_DECADES
+        self.lr_slider.setRange(0, (hi - lo) * _SLIDER_STEPS)
+        self.lr_slider.setSingleStep(10)  # arrow keys: a tenth of a decade
+        self.lr_slider.setPageStep(_SLIDER_STEPS)  # Page Up/Down: a decade
+        self.lr_slider.setFixedWidth(110)
+        describe(self.lr_slider, "lrSlider", "learning rate mu, log scale",
+                 f"μ on a log scale from 1e{lo} to 1e{hi} (eq. 10); the box beside it takes any μ from "
+                 f"{LIMITS['training.lr'].lo:g} to {LIMITS['training.lr'].hi:g}.")
+        self.lr_slider.valueChanged.connect(self._slider_moved)
+        self.addWidget(self.lr_slider)
 
         self.batch = QSpinBox()
         self.batch.setRange(int(LIMITS["training.batch_size"].lo), int(LIMITS["training.batch_size"].hi))
@@ -93,10 +143,10 @@ class TrainingToolbar(QToolBar):
         self.l2.valueChanged.connect(self.l2Changed.emit)
         self._labelled("L2 λ", self.l2)
 
-        self.epochs = QSpinBox()
-        self.epochs.setRange(int(LIMITS["training.epochs"].lo), int(LIMITS["training.epochs"].hi))
+        self.epochs = CountSpin("training.epochs", unlimited="no limit")
         describe(self.epochs, "epochsSpin", "epoch limit",
-                 "Stop after this many epochs (a stopping criterion). Raise it to continue a finished run.")
+                 "Stop after this many epochs (a stopping criterion; the highest value is 'no limit').\n"
+                 "Raise it to continue a finished run. More criteria: Training…")
         self.epochs.valueChanged.connect(self.epochsChanged.emit)
         self._labelled("epochs", self.epochs)
 
@@ -113,6 +163,11 @@ class TrainingToolbar(QToolBar):
                  "Where the tensors live: CPU, or CUDA when a GPU is available. Keeps the current weights.")
         self.device.currentTextChanged.connect(self.deviceChanged.emit)
         self._labelled("device", self.device)
+        self.addSeparator()
+        self.settings_action = self._action(
+            "trainingSettingsAction", "Training…", icon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
+            "training settings", "Momentum, schedule, stopping criteria, gradient clipping and dtype (Ctrl+T)",
+            self.settingsRequested, QKeySequence("Ctrl+T"))
 
         for spin in (self.lr, self.batch, self.l2, self.epochs, self.seed):
             spin.setKeyboardTracking(False)  # a typed number counts once, on Enter or leaving the box
@@ -128,6 +183,9 @@ class TrainingToolbar(QToolBar):
         try:
             self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(training.optimizer)))
             self.lr.setValue(training.lr)
+            self.lr_slider.blockSignals(True)
+            self.lr_slider.setValue(lr_to_slider(training.lr))
+            self.lr_slider.blockSignals(False)
             self.batch.setValue(training.batch_size)
             self.l2.setValue(training.l2)
             self.epochs.setValue(training.epochs)
@@ -139,6 +197,18 @@ class TrainingToolbar(QToolBar):
             for w in widgets:
                 w.blockSignals(False)
 
+    def set_pace(self, pace: float | None) -> None:
+        """Show a pace without emitting paceChanged (a pace not among the choices is added to them)."""
+        index = self.pace.findData(pace)
+        self.pace.blockSignals(True)
+        try:
+            if index < 0:
+                self.pace.addItem(pace_text(pace), pace)
+                index = self.pace.count() - 1
+            self.pace.setCurrentIndex(index)
+        finally:
+            self.pace.blockSignals(False)
+
     def set_running(self, running: bool) -> None:
         """Show Pause while a run goes on, Play otherwise."""
         if running == self._running:
@@ -148,6 +218,17 @@ class TrainingToolbar(QToolBar):
         self.play_action.setIcon(self._pause_icon if running else self._play_icon)
 
     # private ---------------------------------------------------------------------------------------------
+    def _lr_changed(self, lr: float) -> None:
+        self.lr_slider.blockSignals(True)
+        self.lr_slider.setValue(lr_to_slider(lr))
+        self.lr_slider.blockSignals(False)
+        self.lrChanged.emit(lr)
+
+    def _slider_moved(self, position: int) -> None:
+        lr = slider_to_lr(position)
+        if lr_to_slider(self.lr.value()) != position:  # a μ between two positions stays as typed
+            self.lr.setValue(lr)
+
     def _action(self, name, text, icon, accessible, tip, signal, shortcut) -> QAction:
         action = QAction(icon, text, self)
         describe(action, name, accessible, tip)

@@ -1,4 +1,6 @@
-"""Stopping criteria as progress rows (epochs, time, loss goal, minimum gradient, validation checks)."""
+"""Stopping criteria as progress rows (epochs, time, loss goal, minimum gradient, validation patience): each
+row names the criterion with its unit and shows value / limit, 'no limit' for an unlimited epoch count and
+'off' for a criterion without a limit (its limits are set in the toolbar and Training…)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,15 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from bpcore.config import MAX_EPOCHS
 from bpgui.views import _style
 
 _STEPS = 1000
 _MET_STYLE = "QProgressBar::chunk { background-color: #009E73; }"
 _RUN_STYLE = "QProgressBar::chunk { background-color: #0072B2; }"
+_OFF_STYLE = "color: #777777;"
+#: The unit of each criterion's value and limit (bpcore.train.stopping's names); J and ‖∇W J‖ have none.
+UNITS = {"time": "s", "validation patience": "epochs"}
 
 
 def progress_fraction(value: float, limit: float | None, start: float | None) -> tuple[float, bool]:
@@ -36,12 +42,13 @@ def progress_fraction(value: float, limit: float | None, start: float | None) ->
 def _fmt(v: float) -> str:
     if not math.isfinite(v):
         return "–"
-    return f"{v:.0f}" if float(v).is_integer() and abs(v) < 1e6 else f"{v:.3g}"
+    return f"{v:.0f}" if float(v).is_integer() and abs(v) < 1e10 else f"{v:.3g}"  # counts in full
 
 
 class _Row:
     def __init__(self, grid: QGridLayout, row: int) -> None:
         self.name = QLabel()
+        self.name.setWordWrap(True)  # "validation patience (epochs) · off" may take two lines in a narrow dock
         self.bar = QProgressBar()
         self.bar.setRange(0, _STEPS)
         self.bar.setTextVisible(False)
@@ -50,6 +57,7 @@ class _Row:
         self.text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.text.setMinimumWidth(110)
         self.met: bool | None = None
+        self.off: bool | None = None
         for col, w in enumerate((self.name, self.bar, self.text)):
             grid.addWidget(w, row, col)
 
@@ -91,12 +99,19 @@ class CriteriaPanel(QWidget):
             value = float(value)
             if name not in self._start and math.isfinite(value):
                 self._start[name] = value
-            frac, log = progress_fraction(value, limit, self._start.get(name))
+            unlimited = name == "epochs" and limit is not None and limit >= MAX_EPOCHS  # the window's default
+            off = limit is None or unlimited
+            frac, log = progress_fraction(value, None if off else limit, self._start.get(name))
             frac = 1.0 if met else frac
             row.bar.setValue(round(frac * _STEPS))
-            row.bar.setVisible(limit is not None)  # nothing to progress towards
-            row.name.setText(f"✔ {name}" if met else name)
-            row.text.setText(_fmt(value) if limit is None else f"{_fmt(value)} / {_fmt(float(limit))}")
+            row.bar.setVisible(not off)  # nothing to progress towards
+            unit = f" ({UNITS[name]})" if name in UNITS else ""
+            row.name.setText(f"✔ {name}{unit}" if met else f"{name}{unit}" + (" · off" if limit is None else ""))
+            if (limit is None) != row.off:  # a style sheet re-polishes the label: only when it changes
+                row.name.setStyleSheet(_OFF_STYLE if limit is None else "")
+                row.off = limit is None
+            shown_limit = "no limit" if unlimited else None if limit is None else _fmt(float(limit))
+            row.text.setText(_fmt(value) if shown_limit is None else f"{_fmt(value)} / {shown_limit}")
             row.bar.setToolTip(f"{name}: {100 * frac:.0f} % of the way" + (" (log scale)" if log else ""))
             if met != row.met:
                 row.bar.setStyleSheet(_MET_STYLE if met else _RUN_STYLE)
@@ -127,4 +142,4 @@ class CriteriaPanel(QWidget):
         while len(self._rows) < n:
             self._rows.append(_Row(self._grid, len(self._rows)))
         for row in self._rows:
-            row.met = None
+            row.met = row.off = None

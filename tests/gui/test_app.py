@@ -403,3 +403,101 @@ def test_runner_commands_are_never_lost_under_a_tiny_switch_interval():
     finally:
         sys.setswitchinterval(old)
         ctl.shutdown()
+
+
+# ------------------------------------------------------------------------- speed and the training settings
+
+
+def test_window_starts_without_an_epoch_limit_at_the_remembered_pace(qtbot, dialogs):
+    """The app passes the remembered pace (10 epochs/s until one is chosen); the window's own experiment has
+    no epoch limit (the CLI keeps 500); a chosen speed reaches the runner and is remembered."""
+    from bpcore.config import MAX_EPOCHS
+    from bpgui.settings import DEFAULT_PACE, load_pace
+
+    settings = open_settings()
+    assert load_pace(settings) == DEFAULT_PACE == 10.0
+    window = MainWindow(None, settings=settings, in_process=True, pace=load_pace(settings))
+    qtbot.addWidget(window)
+    ctl, tb = window.controller, window.toolbar
+    assert ctl.experiment.training.epochs == MAX_EPOCHS and tb.epochs.text() == "no limit"
+    assert Experiment().training.epochs == 500
+    assert tb.pace.currentText() == "10 epochs/s" and ctl.pace == 10.0
+    tb.pace.setCurrentIndex(tb.pace.findText("max"))
+    assert ctl.pace is None and load_pace(open_settings()) is None
+    tb.pace.setCurrentIndex(tb.pace.findText("3 epochs/s"))
+    assert ctl.pace == 3.0 and load_pace(open_settings()) == 3.0
+    window.controller.new()  # File ▸ New starts from the window's default too
+    assert ctl.experiment.training.epochs == MAX_EPOCHS and ctl.pace == 3.0
+    window.ask_on_close = False
+    window.close()
+
+
+def test_a_paced_run_rests_between_epochs(qtbot, dialogs):
+    """At 3 epochs per second, seeing epoch e and then e + 3 takes at least 2 rests of 1/3 s of wall time
+    (epoch e may be seen up to the end of epoch e + 1: the first frames draw late; a lower bound only, a slow
+    machine makes it longer, never shorter); max then runs on without rests."""
+    import time
+
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl, tb = window.controller, window.toolbar
+    assert ctl.pace is None and tb.pace.currentText() == "max"  # a window made without a pace: tests, automation
+    tb.pace.setCurrentIndex(tb.pace.findData(3.0))
+    assert ctl.pace == 3.0
+    tb.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 1, timeout=TIMEOUT_MS)
+    start, first = time.perf_counter(), epoch_of(window)
+    qtbot.waitUntil(lambda: epoch_of(window) >= first + 3, timeout=TIMEOUT_MS)
+    assert time.perf_counter() - start >= 2 / 3 * 0.95  # 5 % for the clocks of two threads
+    tb.pace.setCurrentIndex(tb.pace.findData(None))  # max: the rest under way ends at once
+    assert ctl.pace is None
+    e = epoch_of(window)
+    qtbot.waitUntil(lambda: epoch_of(window) >= e + 50, timeout=TIMEOUT_MS)
+    stop(window)
+
+
+def test_every_training_setting_reaches_the_trainer_while_running_and_the_saved_session(qtbot, dialogs,
+                                                                                      tmp_path):
+    from bpcore.session import load_model
+
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl, tb = window.controller, window.toolbar
+    tb.optimizer.setCurrentIndex(tb.optimizer.findData("momentum"))
+    tb.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 2, timeout=TIMEOUT_MS)
+    tb.settings_action.trigger()  # Training…
+    dialog = window.training_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+    panel = dialog.panel
+    assert panel.controls["momentum"].isEnabled()
+    wanted = {"momentum": 0.5, "step_size": 10, "gamma": 0.8, "time_limit": 600.0, "loss_goal": 1e-6,
+              "min_grad": 1e-9, "patience": 400, "clip_norm": 5.0}
+    for key, value in wanted.items():
+        panel.controls[key].setValue(value)
+    for key, value in (("schedule", "step"), ("dtype", "float64")):
+        panel.controls[key].setCurrentIndex(panel.controls[key].findData(value))
+    wanted.update(schedule="step", dtype="float64")
+    assert not dialogs["warnings"]
+    t = ctl.trainer
+    assert {k: getattr(t.experiment.training, k) for k in wanted} == wanted
+    assert t.dtype == torch.float64 and all(W.dtype == torch.float64 for W in t.model.weights)
+    assert ctl.mode() == "running"  # the run goes on with them
+    e = epoch_of(window)
+    qtbot.waitUntil(lambda: epoch_of(window) >= e + 3, timeout=TIMEOUT_MS)
+    assert ctl.latest.weights[0].dtype == np.float64
+    limits = {c.name: c.limit for c in ctl.latest.criteria}
+    assert limits["time"] == 600.0 and limits["validation patience"] == 400 and limits["loss goal"] == 1e-6
+    window.refresher.draw_now()
+    rows = {name: text for name, _bar, text, _met in window.views.criteria.rows()}
+    assert rows["time (s)"].endswith("/ 600") and rows["epochs"].endswith("/ 1000000")
+    assert rows["validation patience (epochs)"].endswith("/ 400")
+    path = tmp_path / "run.safetensors"
+    assert window.files.save_as(str(path))
+    saved = load_model(path).experiment.training
+    assert {k: getattr(saved, k) for k in wanted} == wanted
+    stop(window)
+
+    panel.controls["patience"].setValue(panel.controls["patience"].minimum())  # off
+    assert ctl.experiment.training.patience is None
+    window.refresher.draw_now()
+    rows = {name: text for name, _bar, text, _met in window.views.criteria.rows()}
+    assert "validation patience (epochs) · off" in rows

@@ -566,3 +566,126 @@ def test_inspector_mu_takes_the_range_of_training_lr(qtbot):
     assert (controls.lr.minimum(), controls.lr.maximum()) == (lo, hi)
     controls.lr.setValue(1000.0)  # clamped to 100 before
     assert controls.lr.value() == 1000.0
+
+
+# training toolbar: μ slider, speed, epoch limit ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("1000", 1000.0), ("1e3", 1000.0), ("1e-6", 1e-6),
+                                                 ("0.000001", 1e-6)])
+def test_toolbar_lr_keeps_typed_values_from_1e_minus_6_to_1e3(qtbot, toolbar, typed, expected):
+    """Typing 1000 once became 10: every μ from 1e-6 to 1e3 is kept as typed, and the log slider follows."""
+    toolbar.set_spec(TrainSpec(lr=0.3))
+    got = Recorder(toolbar.lrChanged)
+    toolbar.lr.lineEdit().selectAll()
+    QTest.keyClicks(toolbar.lr, typed)
+    QTest.keyClick(toolbar.lr, Qt.Key.Key_Return)
+    assert toolbar.lr.value() == pytest.approx(expected, rel=1e-9) and got.items == [pytest.approx(expected)]
+    assert toolbar.lr_slider.value() == (0 if expected == 1e-6 else toolbar.lr_slider.maximum())
+
+
+def test_toolbar_lr_slider_is_log_scaled(qtbot, toolbar):
+    from bpgui.toolbar import lr_to_slider, slider_to_lr
+
+    toolbar.set_spec(TrainSpec(lr=0.3))
+    slider = toolbar.lr_slider
+    assert (slider_to_lr(slider.minimum()), slider_to_lr(slider.maximum())) == (1e-6, 1e3)
+    assert slider.value() == lr_to_slider(0.3) == 548  # log10(0.3) = -0.523: 100 steps per decade from 1e-6
+    got = Recorder(toolbar.lrChanged)
+    slider.setValue(slider.value() + 100)  # one decade up
+    assert toolbar.lr.value() == pytest.approx(3.0) and got.items == [pytest.approx(3.0)]
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_PageDown)  # a decade down with the keyboard
+    assert toolbar.lr.value() == pytest.approx(0.3) and len(got) == 2
+    toolbar.set_spec(TrainSpec(lr=1e-9))  # below the slider: the box keeps it, the slider rests at its end
+    assert toolbar.lr.value() == pytest.approx(1e-9) and slider.value() == 0
+
+
+def test_toolbar_epoch_limit_has_no_limit_at_the_top(qtbot, toolbar):
+    from bpcore.config import MAX_EPOCHS
+
+    got = Recorder(toolbar.epochsChanged)
+    toolbar.set_spec(TrainSpec(epochs=MAX_EPOCHS))
+    assert toolbar.epochs.text() == "no limit"
+    toolbar.epochs.lineEdit().selectAll()
+    QTest.keyClicks(toolbar.epochs, "300")
+    QTest.keyClick(toolbar.epochs, Qt.Key.Key_Return)
+    toolbar.epochs.lineEdit().selectAll()
+    QTest.keyClicks(toolbar.epochs, "no limit")
+    QTest.keyClick(toolbar.epochs, Qt.Key.Key_Return)
+    assert got.items == [300, MAX_EPOCHS] and toolbar.epochs.text() == "no limit"
+
+
+def test_toolbar_speed_choices(qtbot, toolbar):
+    from bpgui.toolbar import PACES
+
+    got = Recorder(toolbar.paceChanged)
+    texts = [toolbar.pace.itemText(i) for i in range(toolbar.pace.count())]
+    assert texts[0] == "max" and "10 epochs/s" in texts and "1 epochs/s" in texts
+    assert all(p is None or LIMITS["run.pace"].lo <= p <= LIMITS["run.pace"].hi for p in PACES)
+    toolbar.pace.setCurrentIndex(texts.index("1 epochs/s"))
+    toolbar.pace.setCurrentIndex(0)
+    assert got.items == [1.0, None]
+    toolbar.set_pace(7.5)  # a pace from elsewhere (settings) is shown, silently
+    assert toolbar.pace.currentText() == "7.5 epochs/s" and len(got) == 2
+
+
+# training panel ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def training(qtbot):
+    from bpgui.panels.training_panel import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+def test_training_panel_shows_a_spec_and_reports_each_setting(qtbot, training):
+    spec = TrainSpec(optimizer="momentum", momentum=0.5, schedule="step", step_size=20, gamma=0.25,
+                     time_limit=90.0, loss_goal=0.01, min_grad=1e-5, patience=12, clip_norm=2.0, dtype="float64")
+    got = Recorder(training.changed)
+    training.set_spec(spec)
+    assert len(got) == 0  # silent
+    assert {key: training.value(key) for key in training.controls} == {
+        key: getattr(spec, key) for key in training.controls}
+    training.set_spec(TrainSpec())  # criteria and clipping unset by default: 'off'
+    for key in ("time_limit", "loss_goal", "min_grad", "patience", "clip_norm"):
+        assert training.value(key) is None and training.controls[key].text() == "off", key
+    assert not training.controls["momentum"].isEnabled()  # plain gradient descent has no momentum
+    assert not training.controls["gamma"].isEnabled()  # a constant schedule has no γ
+
+    for key, typed, expected in [("patience", "7", 7), ("time_limit", "30", 30.0), ("clip_norm", "1e-2", 0.01),
+                                 ("loss_goal", "0.05", 0.05), ("min_grad", "1e-4", 1e-4), ("patience", "off", None)]:
+        spin = training.controls[key]
+        spin.lineEdit().selectAll()
+        QTest.keyClicks(spin, typed)
+        QTest.keyClick(spin, Qt.Key.Key_Return)
+        assert got.last == {key: pytest.approx(expected) if expected is not None else None}, key
+    training.controls["schedule"].setCurrentIndex(training.controls["schedule"].findData("cosine"))
+    training.controls["dtype"].setCurrentIndex(training.controls["dtype"].findData("float64"))
+    assert got.items[-2:] == [{"schedule": "cosine"}, {"dtype": "float64"}]
+    assert_described(training)
+
+
+@pytest.mark.parametrize("key", ["training.momentum", "training.gamma", "training.time_limit",
+                                 "training.min_grad", "training.clip_norm", "training.step_size",
+                                 "training.patience"])
+def test_training_panel_ranges_are_the_configs(training, key):
+    """Every value a spin box can hold passes the config's own check; 'off' stands for unset."""
+    from bpcore.config import validate
+
+    name = key.split(".")[1]
+    spin = training.controls[name]
+    spin.setValue(spin.maximum())
+    assert validate(key, training.value(name)) == training.value(name)
+    spin.setValue(spin.minimum())
+    value = training.value(name)
+    assert value is None or validate(key, value) == value
+    limit = LIMITS[key]
+    if limit.hi_open:
+        assert spin.maximum() < limit.hi
+    if value is not None and limit.lo_open:
+        assert spin.minimum() > limit.lo
