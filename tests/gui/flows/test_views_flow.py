@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 
 from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, DataSpec
 from bpgui.docks import reset_layout
@@ -108,3 +108,26 @@ def test_csv_data_and_a_task_change_are_drawn_in_their_own_range(qtbot, tmp_path
         assert contains(*scatter_range_and_points(window)), task
     (_x0, _x1), (y0, y1) = decision.view_range()
     assert y1 - y0 < 10  # classification: the plane of x against the class, no longer the 100…500 target
+
+
+def click(qtbot, window: MainWindow, name: str) -> None:
+    qtbot.mouseClick(window.toolbar.findChild(QToolButton, name), Qt.MouseButton.LeftButton)
+
+
+def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot):
+    window = make_window(qtbot)
+    loss, score = window.views.loss.plot_items()
+    click(qtbot, window, "playActionButton")
+    qtbot.waitUntil(lambda: window.controller.latest.epoch >= 40, timeout=20_000)
+    click(qtbot, window, "playActionButton")  # pause
+    qtbot.waitUntil(lambda: window.controller.mode() != "running", timeout=10_000)
+    window.refresher.draw_now()
+    assert loss.getViewBox().viewRange()[0][1] >= 40
+    assert score.getViewBox().viewRange()[1][1] <= 1.02 + 1e-9  # accuracy never past 1
+
+    click(qtbot, window, "resetActionButton")
+    qtbot.waitUntil(lambda: window.controller.latest.epoch == 0, timeout=10_000)
+    window.refresher.draw_now()
+    assert loss.getViewBox().viewRange()[0][1] <= 10.5  # the epoch axis of an empty run, not the old 40+
+    assert all(curve.xData is None or len(curve.xData) == 0 for curve in window.views.loss.curves().values())
+    assert window.views.loss.legend_names() == []
