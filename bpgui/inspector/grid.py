@@ -18,6 +18,13 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "backward": (("grad_o", "do", "delta"), ("grad_W",)),
     "update": (("update",), ("W", "W_next")),
 }
+# the lesson arrangement: lower and wider, so that one layer of a 2-3-2 network fits 1920 × 1080 in large type:
+# ① and ② stacked, δ and ∇_W J = h δᵀ stacked beside them; the update's three matrices side by side
+LESSON_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "forward": (("h1",), ("z", "o")),
+    "backward": (("grad_o", "do"), ("delta", "grad_W")),
+    "update": (("update",), ("W",), ("W_next",)),
+}
 
 
 def layer_header(info: LayerInfo) -> str:
@@ -43,6 +50,7 @@ class StageGrid(QWidget):
         self._cells: list[QFrame] = []
         self._columns: list[list[QWidget]] = []  # per layer: its header and stage cells
         self._only: int | None = None
+        self._groups = GROUPS
         self._stage_labels: dict[str, QLabel] = {}
         for row, stage in enumerate(STAGES, start=1):
             label = QLabel()
@@ -83,7 +91,7 @@ class StageGrid(QWidget):
         L = len(self._cards)
         for n, cards in enumerate(self._cards):
             for key, card in cards.items():
-                s = next(i for i, st in enumerate(STAGES) if key in sum(GROUPS[st], ()))
+                s = next(i for i, st in enumerate(STAGES) if key in sum(self._groups[st], ()))
                 early = STAGES[s] == "backward" and back is not None and n + 1 > L - back
                 if layers is not None and (s < stage or early):
                     card.show_quantity(layers[n][key])
@@ -91,6 +99,13 @@ class StageGrid(QWidget):
                     card.show_hint(f"press {BUTTON_OF['backward']} or “one layer” (δ^({n + 2}) first)")
                 else:
                     card.show_hint(f"press {BUTTON_OF[STAGES[s]]}")
+
+    def set_arrangement(self, groups: dict[str, tuple[tuple[str, ...], ...]]) -> None:
+        """Arrange each stage's cards in these groups (GROUPS or LESSON_GROUPS); the cards are made again."""
+        if groups != self._groups:
+            self._groups = groups
+            if self._cards:
+                self._rebuild(len(self._cards))
 
     def show_only(self, layer: int | None) -> None:
         """Show one layer's column (1-based), or every layer side by side with None (or 0)."""
@@ -135,7 +150,7 @@ class StageGrid(QWidget):
                 box = QHBoxLayout(cell)
                 box.setContentsMargins(5, 5, 5, 5)
                 box.setSpacing(6)
-                for group in GROUPS[stage]:
+                for group in self._groups[stage]:
                     column = QVBoxLayout()
                     column.setSpacing(5)
                     for key in group:

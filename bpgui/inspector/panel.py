@@ -40,7 +40,7 @@ from bpgui.inspector import export
 from bpgui.inspector._style import FAIL_COLOUR, OK_COLOUR, describe
 from bpgui.inspector.check_view import CheckRunner
 from bpgui.inspector.controls import Controls
-from bpgui.inspector.grid import LayerTabs, StageGrid
+from bpgui.inspector.grid import GROUPS, LESSON_GROUPS, LayerTabs, StageGrid
 from bpgui.inspector.quantities import (
     STAGES,
     Conventions,
@@ -89,6 +89,7 @@ class InspectorPanel(QWidget):
         scroll.setWidget(self.grid)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.layers_scroll = scroll
         layers = QVBoxLayout()
         layers.setSpacing(0)
         layers.addWidget(self.layer_tabs)
@@ -107,7 +108,7 @@ class InspectorPanel(QWidget):
         body.addWidget(side_scroll)
         self._frame = QFrame()
         describe(self._frame, "inspectorFrame", "inspector frame", "Turns red when the gradient check fails")
-        inner = QVBoxLayout(self._frame)
+        inner = self._inner = QVBoxLayout(self._frame)
         inner.setContentsMargins(6, 6, 6, 6)
         inner.addWidget(c)
         inner.addWidget(self.summary)
@@ -193,6 +194,16 @@ class InspectorPanel(QWidget):
     def set_notation(self, lecture: bool) -> None:
         """Lecture notation (1-based, W̃ δ; the default) or the code's (0-based, δ W[:-1]ᵀ)."""
         self.controls.notation.setChecked(lecture)
+
+    def set_lesson_layout(self, on: bool) -> None:
+        """The lesson arrangement of the cards (lower and wider: grid.LESSON_GROUPS) or the usual one."""
+        self.grid.set_arrangement(LESSON_GROUPS if on else GROUPS)
+        self._titles = None  # the new cards need their titles
+        self._redraw()
+
+    def frame_layout(self) -> QVBoxLayout:
+        """The layout inside the panel's frame: controls, summary, then the cards beside the chain rule."""
+        return self._inner
 
     def conventions(self) -> Conventions:
         """The labels' conventions now: notation, mean/sum, and the update's words."""
@@ -386,7 +397,8 @@ class InspectorPanel(QWidget):
             return (f"Update applies eq. 10, W ← W − μ ∇<sub>W</sub>J with μ = {s.lr():g}. The trainer's optimizer, "
                     "L2 λ, schedule and clipping were not given to the inspector: its step may differ.")
         if rule.is_plain():
-            return f"Update applies eq. 10 with μ = {s.lr():g}: the trainer's step (plain gradient descent)."
+            return (f"Update applies eq. 10, W ← W − μ ∇<sub>W</sub>J with μ = {s.lr():g}, exactly: plain gradient "
+                    "descent without L2, schedule or clipping.")
         text = "Update applies the trainer's step: " + "; ".join(rule.parts())
         if rule.clip_norm is not None and s.trace() is not None:
             clipped = s.grad_norm() > rule.clip_norm
