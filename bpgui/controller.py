@@ -57,7 +57,7 @@ class TrainingController(QObject):
         self.trainer: Trainer | None = None
         self.session_path: str | None = None
         self.pace: float | None = None  # epochs per second at most (set_pace); None: as fast as it goes
-        self.runs = 0  # Play presses so far: a second divergence right after Play is a new event
+        self.runs = 0  # Play and Step presses so far: a second divergence right after one is a new event
         self._dirty = False
         exp = self.experiment
         if exp.training.device not in available_devices():
@@ -121,6 +121,7 @@ class TrainingController(QObject):
     def step(self) -> None:
         """Train one epoch (a paused run's interrupted epoch is completed instead)."""
         self.runner.error = None
+        self.runs += 1  # a Step on a diverged run that diverges again is a new event too
         self.runner.step()
         self._set_dirty(True)
 

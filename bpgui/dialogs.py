@@ -28,12 +28,14 @@ def ask_save_changes(parent: QWidget | None, what: str) -> str:
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
 
-def ask_reset(parent: QWidget | None, what: str) -> bool:
-    """True when the user agrees to re-initialise the weights (and stop training) to change `what`."""
+def ask_reset(parent: QWidget | None, what: str, mode: str = "running") -> bool:
+    """True when the user agrees to re-initialise the weights (and end the run) to change `what`; `mode` is the
+    run's as the status line shows it (running or paused)."""
     buttons = QMessageBox.StandardButton
+    ends = "stops it" if mode == "running" else "ends it"
     answer = QMessageBox.question(
         parent, "Reset the network?",
-        f"Training is running. Changing the {what} stops it, re-initialises the weights and clears the "
+        f"Training is {mode}. Changing the {what} {ends}, re-initialises the weights and clears the "
         f"history.\n\nChange the {what} and reset?",
         buttons.Yes | buttons.No, buttons.No)
     return answer == buttons.Yes

@@ -153,14 +153,14 @@ class MainWindow(QMainWindow):
 
     def set_seed(self, seed: int) -> None:
         """A new seed re-initialises the weights; asks first while training runs."""
-        if self.controller.running and not dialogs.ask_reset(self, "seed"):
+        if self.controller.running and not dialogs.ask_reset(self, "seed", self.controller.mode()):
             self._sync_controls()
             return
         self._try("Seed", self.controller.set_seed, seed)
 
     def set_architecture(self, spec: ModelSpec) -> None:
         """A new network from the architecture editor; asks first while training runs."""
-        if self.controller.running and not dialogs.ask_reset(self, "architecture"):
+        if self.controller.running and not dialogs.ask_reset(self, "architecture", self.controller.mode()):
             self._sync_controls()
             return
         self._try("Architecture", self.controller.set_model, spec)
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
     def set_data(self, data: DataSpec, dataset: Dataset | None = None) -> None:
         """New data from the data panel (its DataSpec, with the Dataset its CSV import read); asks first while
         training runs. Every route to new data (the panel, File ▸ Open CSV data…, a dropped file) ends here."""
-        if self.controller.running and not dialogs.ask_reset(self, "data"):
+        if self.controller.running and not dialogs.ask_reset(self, "data", self.controller.mode()):
             self._sync_controls()
             return
         self._try("Cannot use the data", self.controller.set_data, data, dataset)

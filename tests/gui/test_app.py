@@ -501,3 +501,94 @@ def test_every_training_setting_reaches_the_trainer_while_running_and_the_saved_
     window.refresher.draw_now()
     rows = {name: text for name, _bar, text, _met in window.views.criteria.rows()}
     assert "validation patience (epochs) · off" in rows
+
+
+# --------------------------------------------------------------------------------- the true state, shown
+
+
+def test_step_on_a_diverged_run_explains_it_again(qtbot, dialogs):
+    """Step on a diverged run that diverges again shows the banner and the reason again (Play did already;
+    a Step did not: the clock saw 'diverged' before and after it)."""
+    exp = Experiment().replace(data={"source": "spirals"}, training={"lr": 1e9, "epochs": 1000})
+    window = make_window(qtbot, exp)
+    ctl, banner = window.controller, window.views.banner
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: ctl.mode() == "diverged" and banner.isVisible(), timeout=TIMEOUT_MS)
+    for _ in range(2):
+        window.toolbar.step_action.trigger()
+        assert not banner.isVisible()  # Step hides the old message
+        assert ctl.runner.wait() and ctl.mode() == "diverged"
+        qtbot.waitUntil(banner.isVisible, timeout=TIMEOUT_MS)
+        assert ctl.latest.reason in banner.message()
+        assert window.status.reason.full_text() == f"Diverged: {ctl.latest.reason}"
+
+
+def test_after_pause_the_status_and_criteria_show_the_trainers_epoch_and_step(qtbot, dialogs):
+    """Paused anywhere in an epoch, the status line and the criteria show the epoch and step the paused trainer
+    holds (the steps of the interrupted epoch included), and no rate."""
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 3, timeout=TIMEOUT_MS)
+    for _ in range(3):
+        window.toolbar.play_action.trigger()  # pause
+        assert ctl.runner.wait() and ctl.mode() == "paused"
+        t = ctl.synced()  # the trainer's own counters at the weights the pause holds
+        qtbot.waitUntil(lambda t=t: window.status.labels["step"].text() == f"step {t.step_count:,}",
+                        timeout=TIMEOUT_MS)
+        assert t.step_count == ctl.latest.step and t.epoch == ctl.latest.epoch
+        assert window.status.labels["epoch"].text() == f"epoch {t.epoch}"
+        assert window.status.labels["mode"].text() == "paused"
+        assert window.status.labels["speed"].text() == "— steps/s"
+        epochs_row = next(text for name, _bar, text, _met in window.views.criteria.rows() if name == "epochs")
+        assert epochs_row == f"{t.epoch} / 1000000"
+        window.toolbar.play_action.trigger()  # on again, to pause somewhere else in an epoch
+        e = epoch_of(window)
+        qtbot.waitUntil(lambda e=e: epoch_of(window) >= e + 2, timeout=TIMEOUT_MS)
+    stop(window)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine: a Step on a paused run resumes and stops it (bpcore/train/runner.py _Child.command 'step'), and "
+    "RunControl.stop breaks the mini-batch loop at once, so the interrupted epoch is recorded as a whole one "
+    "with only the steps done before the pause: Step adds no step (the issue's '27 steps' jump is now 0)"))
+def test_a_step_after_pause_completes_the_interrupted_epoch(qtbot, dialogs):
+    """Step after Pause trains the rest of the interrupted epoch: the epoch count grows by one and the step
+    count by at most one epoch's steps (9 = ⌈280 / 32⌉), ending at whole epochs again."""
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl = window.controller
+    per_epoch = 9  # 280 training rows (70 % of 400) in mini-batches of 32
+    window.toolbar.play_action.trigger()
+    for _ in range(5):  # five pauses: some land inside an epoch
+        e = epoch_of(window)
+        qtbot.waitUntil(lambda e=e: epoch_of(window) >= e + 2, timeout=TIMEOUT_MS)
+        window.toolbar.play_action.trigger()  # pause
+        assert ctl.runner.wait() and ctl.mode() == "paused"
+        t = ctl.synced()
+        window.toolbar.step_action.trigger()
+        assert ctl.runner.wait()
+        after = ctl.synced()
+        assert after.epoch == t.epoch + 1 and 0 < after.step_count - t.step_count <= per_epoch
+        assert after.step_count == per_epoch * after.epoch  # whole epochs again
+        window.refresher.draw_now()
+        assert window.status.labels["step"].text() == f"step {after.step_count:,}"
+        window.toolbar.play_action.trigger()
+    stop(window)
+
+
+@pytest.mark.parametrize("pause", [False, True], ids=["running", "paused"])
+def test_the_reset_question_says_whether_training_runs_or_is_paused(qtbot, dialogs, pause):
+    window = make_window(qtbot, epochs=1_000_000)
+    ctl = window.controller
+    window.toolbar.play_action.trigger()
+    qtbot.waitUntil(lambda: epoch_of(window) >= 1, timeout=TIMEOUT_MS)
+    if pause:
+        window.toolbar.play_action.trigger()
+        assert ctl.runner.wait() and ctl.mode() == "paused"
+    dialogs["answers"].append(QMessageBox.StandardButton.No)
+    window.toolbar.seed.setValue(5)
+    (_title, text), = dialogs["questions"]
+    assert text.startswith(f"Training is {'paused' if pause else 'running'}.")
+    assert ("ends it" if pause else "stops it") in text
+    assert ctl.experiment.model.init_seed == 0 and window.toolbar.seed.value() == 0
+    stop(window)
