@@ -39,9 +39,15 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum")  # J as the mean over the rows (th
 
 
 def softmax_jacobian(o: np.ndarray) -> np.ndarray:
-    """∂o/∂z = diag(o) − o oᵀ for one row's softmax output o (K,): entry (k, j) is ∂o_k/∂z_j = o_k (δ_kj − o_j)."""
+    """∂o/∂z = diag(o) − o oᵀ for one row's softmax output o (K,): entry (k, j) is ∂o_k/∂z_j = o_k (δ_kj − o_j).
+
+    The diagonal o_j (1 − o_j) is written o_j Σ_{k≠j} o_k: when o_j ≈ 1, 1 − o_j would cancel (at o_j = 1 − 1.7e-13
+    float64 keeps 3 of its digits), the sum of the others keeps them all (as the engine's δ does)."""
     o = np.asarray(o, dtype=np.float64)
-    return np.diag(o) - np.outer(o, o)
+    K = len(o)
+    J = -np.outer(o, o)
+    J[np.arange(K), np.arange(K)] = o * (o @ (1.0 - np.eye(K)))
+    return J
 
 
 def _output_parts(output: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
@@ -60,6 +66,10 @@ def _output_parts(output: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tenso
         do = s * s_neg
         return do, torch.lerp(s, -s_neg, t64) / (do * t64.numel())
     o64 = kind.o(z64)
+    if kind.coupled:  # softmax: the diagonal o_j Σ_{k≠j} o_k of ∂o/∂z, without the cancellation of 1 − o_j
+        K = o64.shape[-1]
+        others = o64 @ (1 - torch.eye(K, dtype=o64.dtype))
+        return o64 * others, kind.grad_o(o64, t64, _TRACE)
     return kind.do(o64), kind.grad_o(o64, t64, _TRACE)
 
 
@@ -107,10 +117,14 @@ class Trace:
         return int(self.layers[-1].h1.shape[0])
 
     def jacobian(self, sample: int = 0) -> np.ndarray:
-        """∂o/∂z^(L) of one row, (K, K): diag(o) − o oᵀ for softmax, diag(o') for an elementwise output."""
+        """∂o/∂z^(L) of one row, (K, K): diag(o) − o oᵀ for softmax, diag(o') for an elementwise output.
+
+        For softmax o is taken in float64 from z, as ∇_o J and o' are (`_output_parts`): the factors of the chain
+        rule then come from one o, and their product equals δ to the precision of the weights' dtype."""
         out = self.layers[-1]
         if bp.output_kind(self.output).coupled:
-            return softmax_jacobian(out.o[sample])
+            z = out.z[sample] - out.z[sample].max()
+            return softmax_jacobian(np.exp(z) / np.exp(z).sum())
         return np.diag(out.do[sample])
 
     def chain_rule(self, i: int, j: int, sample: int = 0, layer: int | None = None) -> dict[str, float | np.ndarray]:
