@@ -22,6 +22,8 @@ from bpgui.views import (
     NetworkDiagram,
 )
 
+CONFUSION_TITLE = "Confusion matrix"
+CONFUSION_TIP = "True against predicted class on the test set"
 _TABBED = ("data", "gradients", "confusion", "inspector")  # docks that start as background tabs
 _LEFT, _RIGHT, _BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                           Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -132,8 +134,7 @@ def build_views(window: QMainWindow) -> Views:
         "weights": _dock(window, "weights", "Weights", "Weight matrices W(l) as heatmaps", weights),
         "gradients": _dock(window, "gradients", "Gradients", "∇W J = h δᵀ (eq. 9) and mean |δ| per layer",
                            gradients),
-        "confusion": _dock(window, "confusion", "Confusion matrix", "True against predicted class on the test set",
-                           confusion),
+        "confusion": _dock(window, "confusion", CONFUSION_TITLE, CONFUSION_TIP, confusion),
         "inspector": _dock(window, "inspector", "Inspector",
                            "Backpropagation for one sample, equation by equation (click a point in the data plot)",
                            _scrolled(inspector)),

@@ -52,12 +52,56 @@ def decision(snap: Snapshot, lay: Layout, task: str) -> tuple[str, tuple] | None
     if lay.kind == "line":
         return "set_curve", (f.xs, f.output[0, :, 0])
     if task == "regression":
-        out = f.output[..., 0]
-        lo, hi = float(out.min()), float(out.max())
-        return "set_field", ((out - lo) / (hi - lo) if hi > lo else np.full_like(out, 0.5), lay.extent)
+        return "set_values", (f.output[..., 0], lay.extent, value_levels(lay))
     if f.output.shape[2] == 1:
         return "set_field", (f.output[..., 0], lay.extent)
     return "set_probabilities", (f.output, lay.extent)
+
+
+def value_levels(lay: Layout) -> tuple[float, float]:
+    """The colour levels of a regression plot: the targets' range (fixed for the data set, so a colour means
+    the same value in the field and in the samples, and does not drift as the fit changes)."""
+    v = lay.values[np.isfinite(lay.values)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    return (lo - 0.5, hi + 0.5) if hi <= lo else (lo, hi)
+
+
+def target_name(trainer: Trainer) -> str:
+    """What a regression predicts: the CSV target column's name (or number), "y" for the toy sets."""
+    target = trainer.experiment.data.target
+    if isinstance(target, str) and target:
+        return target
+    if isinstance(target, int):
+        return f"column {target}"
+    return "y"
+
+
+def axis_labels(trainer: Trainer, lay: Layout) -> tuple[str, str]:
+    """(bottom, left) names of the middle plot's axes: the two inputs, the input and the target of a fitted
+    curve, or the principal components of a projection."""
+    names = trainer.dataset.feature_names
+    if lay.kind == "plane":
+        return names[0], names[1]
+    if lay.kind == "line":
+        return names[0], f"{target_name(trainer)} (target)"
+    return f"PC 1 of the {lay.n_inputs} inputs", "PC 2"
+
+
+def value_scale_label(trainer: Trainer, lay: Layout) -> str | None:
+    """The colour bar's name in a regression plot (None where there is no colour bar: classification and
+    fitted curves, whose vertical axis is the scale)."""
+    if trainer.task != "regression" or lay.kind == "line":
+        return None
+    name = target_name(trainer)
+    return f"predicted {name} (samples: target)" if lay.kind == "plane" else f"target {name}"
+
+
+def confusion_unavailable(trainer: Trainer) -> str | None:
+    """Why there is no confusion matrix (a regression), or None for classification."""
+    if trainer.task == "classification":
+        return None
+    return (f"No confusion matrix: {trainer.dataset.name} is a regression (it predicts {target_name(trainer)}, "
+            "not a class). Its fit is the middle plot; R² is under Loss and accuracy.")
 
 
 def thumbnails(snap: Snapshot, lay: Layout) -> list[np.ndarray] | None:

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from bpcore.train import Snapshot, Trainer
 from bpgui import presenters
 from bpgui.controller import TrainingController
-from bpgui.docks import Views
+from bpgui.docks import CONFUSION_TIP, CONFUSION_TITLE, Views
 from bpgui.frame_pacer import (
     BIG_DIAGRAM_INTERVAL,
     BIG_DIAGRAM_LINKS,
@@ -104,7 +104,15 @@ class ViewRefresher(QObject):
                            is_test=lay.held_out)
         v.decision.clear()
         rows = self._shown_rows if lay.kind == "projected" else slice(None)
-        v.decision.set_points(lay.xy[rows], None if lay.labels is None else lay.labels[rows], lay.held_out[rows])
+        scale = presenters.value_scale_label(trainer, lay)
+        if scale is None:
+            v.decision.set_points(lay.xy[rows], None if lay.labels is None else lay.labels[rows],
+                                  lay.held_out[rows])
+        else:  # regression over a plane or a projection: samples in the colour of their target
+            levels = presenters.value_levels(lay)
+            v.decision.set_value_points(lay.xy[rows], lay.values[rows], lay.held_out[rows], levels)
+        v.decision.set_value_scale(None if scale is None else presenters.value_levels(lay), scale or "")
+        v.decision.set_axis_labels(*presenters.axis_labels(trainer, lay))
         # the new data's range in both plots, whatever the previous data (or a zoom) showed
         v.decision.set_extent(lay.extent)
         x0, x1, y0, y1 = lay.extent
@@ -121,6 +129,7 @@ class ViewRefresher(QObject):
         v.criteria.reset()
         v.gradients.clear()
         v.confusion.clear()
+        self._confusion_for(trainer)
         self._mode = None
 
     # ---------------------------------------------------------------------------------------- the clock
@@ -227,6 +236,15 @@ class ViewRefresher(QObject):
         matrix = None if snap.views is None else snap.views.confusion
         if trainer.task == "classification" and matrix is not None:
             self.views.confusion.set_matrix(matrix, trainer.dataset.class_names)
+
+    def _confusion_for(self, trainer: Trainer) -> None:
+        """The confusion matrix is for classes: with a regression its panel is disabled and says why."""
+        dock = self.views.docks["confusion"]
+        reason = presenters.confusion_unavailable(trainer)
+        self.views.confusion.set_unavailable(reason)
+        dock.setEnabled(reason is None)
+        dock.setWindowTitle(CONFUSION_TITLE if reason is None else f"{CONFUSION_TITLE} (classification only)")
+        dock.setToolTip(CONFUSION_TIP if reason is None else reason)
 
     def shown_docks(self) -> dict[str, bool]:
         """Which docks the clock currently treats as on screen."""

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bpgui.views import _style, colour_image, palette
 
@@ -44,9 +44,19 @@ class ConfusionView(QWidget):
         self._accuracy = float("nan")
         self._shares = np.zeros((0, 0))
 
+        self._unavailable: str | None = None
+        self._note = QLabel()  # why there is no matrix (a regression), in place of the plot's empty axes
+        self._note.setObjectName("confusionUnavailable")
+        self._note.setAccessibleName("why there is no confusion matrix")
+        self._note.setWordWrap(True)
+        self._note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._note.setStyleSheet(f"QLabel {{ color: {palette.FOREGROUND}; padding: 12px; }}")
+        self._note.setVisible(False)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._pw)
+        layout.addWidget(self._note, 1)
+        layout.addWidget(self._pw, 1)
 
     # public API ------------------------------------------------------------------------------------------
     def set_matrix(self, counts: np.ndarray, class_names: Sequence[str] | None = None) -> None:
@@ -101,6 +111,20 @@ class ConfusionView(QWidget):
         for text in self._texts:
             text.setText("")
         _style.set_title(self._plot, "")
+
+    def set_unavailable(self, reason: str | None) -> None:
+        """Say why there is no matrix (e.g. a regression) instead of showing empty class axes; None: a matrix
+        may come again."""
+        self._unavailable = reason
+        if reason is not None:
+            self.clear()
+            self._note.setText(reason)
+        self._note.setVisible(reason is not None)
+        self._pw.setVisible(reason is None)
+
+    def unavailable(self) -> str | None:
+        """The reason shown instead of a matrix, or None."""
+        return self._unavailable
 
     # private ---------------------------------------------------------------------------------------------
     def _rebuild(self, k: int, names: list[str]) -> None:

@@ -10,13 +10,14 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bpgui.views import _style, colour_image, palette
-from bpgui.views.scatter_view import POINT_SIZE, point_brushes_and_pens
+from bpgui.views.scatter_view import HOLLOW, OUTLINE, POINT_SIZE, brush, pen, point_brushes_and_pens
 
 _TINT = 0.45  # share of the class colour in the field; the rest is white so points stay readable
 
 
 class DecisionView(QWidget):
-    """Classification: predicted-class field under the samples. Regression: fitted curve over the samples."""
+    """Classification: predicted-class field under the samples. Regression: the predicted value over the plane
+    (a colour map with its colour bar) or the fitted curve over the samples."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,8 +25,9 @@ class DecisionView(QWidget):
             self,
             "decisionView",
             "decision regions",
-            "Background: the class the network predicts at each point of the input plane\n"
-            "(or the fitted curve for regression). Filled points: training set, hollow: test set.",
+            "Background: the class the network predicts at each point of the input plane (regression: the\n"
+            "predicted value, read on the colour bar, or the fitted curve). Filled points: training set,\n"
+            "hollow: test set.",
         )
         self._pw = _style.plot_widget()
         self._plot = self._pw.getPlotItem()
@@ -40,6 +42,15 @@ class DecisionView(QWidget):
         self._points = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o")
         self._points.setZValue(10)
         self._plot.addItem(self._points)
+        # regression: the value scale of the field and the points (shown only while values are drawn)
+        self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=palette.colormap(palette.VALUE_MAP),
+                                    interactive=False, width=14)
+        self._bar.setImageItem([], insert_in=self._plot)  # a scale only: the field is coloured here
+        _style.style_plot(self._bar)
+        _style.compact_ticks(self._bar.axis)
+        self._plot.layout.removeItem(self._bar)
+        self._bar.setVisible(False)
+        self._value_table = colour_image.colour_table(palette.VALUE_MAP)
         self._colours: list[tuple[int, int, int]] = palette.class_colours(2)
         self._extent: tuple[float, float, float, float] | None = None
         self._drawn: tuple | None = None  # (kind, values, extent, colours) of the field on screen
@@ -71,6 +82,62 @@ class DecisionView(QWidget):
             return
         colours = np.asarray(palette.class_colours(p.shape[2]), dtype=np.float32) / 255
         self._show_rgb(self._tint(p @ colours), extent)
+
+    def set_values(self, values: np.ndarray, extent: tuple[float, float, float, float],
+                   levels: tuple[float, float]) -> None:
+        """Regression: draw (ny, nx) predicted values through the value colour map with levels (low, high),
+        the scale shown by the colour bar (set_value_scale); row 0 is y0."""
+        v = np.asarray(values, dtype=np.float32)
+        if v.ndim != 2:
+            raise ValueError(f"values must be (ny, nx), got shape {v.shape}")
+        if self._unchanged(("values", *map(float, levels)), v, extent):
+            return
+        pixels = colour_image.map_values(v, float(levels[0]), float(levels[1]), self._value_table)
+        self._show_pixels(pixels, extent)
+
+    def set_value_points(self, x2: np.ndarray, values: np.ndarray, is_test: np.ndarray | None,
+                         levels: tuple[float, float]) -> None:
+        """Regression: samples coloured by their target through the value colour map (levels as the field's):
+        train filled, test hollow with a ring of its colour."""
+        x = np.asarray(x2, dtype=float)
+        test = np.zeros(len(x), dtype=bool) if is_test is None else np.asarray(is_test, dtype=bool)
+        lo, hi = float(levels[0]), float(levels[1])
+        t = np.clip((np.asarray(values, dtype=float) - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+        table = colour_image.unpack_rgb(self._value_table)
+        rgb = [tuple(int(c) for c in table[i]) for i in np.round(np.nan_to_num(t) * 255).astype(int)]
+        outline, hollow = pen(*OUTLINE, width=0.8), brush(*HOLLOW)
+        brushes = [hollow if s else brush(*c) for c, s in zip(rgb, test, strict=True)]
+        pens = [pen(*c, width=2) if s else outline for c, s in zip(rgb, test, strict=True)]
+        self._points.setData(pos=x, brush=brushes, pen=pens)
+
+    def set_value_scale(self, levels: tuple[float, float] | None, label: str = "") -> None:
+        """Show the colour bar with levels (low, high) and a label naming the value, or hide it with None."""
+        shown = self._bar.isVisible()
+        if levels is None:
+            if shown:
+                self._plot.layout.removeItem(self._bar)
+                self._bar.setVisible(False)
+            return
+        if not shown:
+            self._plot.layout.addItem(self._bar, 2, 5)  # where ColorBarItem's insert_in puts it
+            self._bar.setVisible(True)
+        self._bar.setLevels((float(levels[0]), float(levels[1])))
+        self._bar.axis.setLabel(label, color=palette.FOREGROUND)
+
+    def value_scale(self) -> tuple[tuple[float, float], str] | None:
+        """The colour bar's levels and label while it is shown, else None."""
+        if not self._bar.isVisible():
+            return None
+        return tuple(float(v) for v in self._bar.levels()), self._bar.axis.labelText
+
+    def set_axis_labels(self, bottom: str, left: str) -> None:
+        """Name the axes (inputs, principal components, or the target of a fitted curve)."""
+        self._plot.setLabel("bottom", bottom)
+        self._plot.setLabel("left", left)
+
+    def axis_labels(self) -> tuple[str, str]:
+        """The (bottom, left) axis names."""
+        return self._plot.getAxis("bottom").labelText, self._plot.getAxis("left").labelText
 
     def set_points(
         self,
@@ -134,7 +201,7 @@ class DecisionView(QWidget):
     def _tint(rgb: np.ndarray) -> np.ndarray:
         return 1.0 - _TINT * (1.0 - rgb)
 
-    def _unchanged(self, kind: str, values: np.ndarray, extent: tuple[float, float, float, float]) -> bool:
+    def _unchanged(self, kind, values: np.ndarray, extent: tuple[float, float, float, float]) -> bool:
         """True when the field on screen was drawn from these very values (then nothing is redone);
         otherwise remember them (a copy: the caller may reuse its array)."""
         key = (kind, tuple(float(v) for v in extent), tuple(self._colours))
@@ -155,6 +222,9 @@ class DecisionView(QWidget):
         u8 = (np.clip(np.nan_to_num(rgb), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
         pixels = colour_image.pack(u8)
         pixels[bad] = colour_image.TRANSPARENT
+        self._show_pixels(pixels, extent)
+
+    def _show_pixels(self, pixels: np.ndarray, extent: tuple[float, float, float, float]) -> None:
         x0, x1, y0, y1 = (float(v) for v in extent)
         self._field.set_pixels(pixels, rect=QRectF(x0, y0, x1 - x0, y1 - y0))
         if (x0, x1, y0, y1) != self._extent:

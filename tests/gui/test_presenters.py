@@ -35,7 +35,7 @@ def field(k: int, ny: int = 20, nx: int = 20, hidden=(3,)) -> Field:
 @pytest.mark.parametrize("kind,k,task,method", [
     ("plane", 2, "classification", "set_probabilities"),  # softmax: one probability per class
     ("plane", 1, "classification", "set_field"),          # sigmoid: P(class 1)
-    ("plane", 1, "regression", "set_field"),              # output rescaled to [0, 1] for the colour map
+    ("plane", 1, "regression", "set_values"),             # predicted values, levels = the targets' range
     ("line", 1, "regression", "set_curve"),
 ])
 def test_decision_picks_the_view_method_for_the_output(kind, k, task, method):
@@ -43,8 +43,10 @@ def test_decision_picks_the_view_method_for_the_output(kind, k, task, method):
     got = presenters.decision(snap(ViewData(field=f)), layout(kind), task)
     assert got is not None and got[0] == method
     if task == "regression" and kind == "plane":
-        values = got[1][0]
-        assert values.min() == 0.0 and values.max() == 1.0  # the whole colour range is used
+        values, extent, levels = got[1]
+        assert np.array_equal(values, f.output[..., 0])  # the network's values, not rescaled per frame
+        lay = layout(kind)
+        assert levels == (lay.values.min(), lay.values.max()) and extent == lay.extent
     if method == "set_curve":
         xs, ys = got[1]
         assert np.array_equal(xs, f.xs) and np.array_equal(ys, f.output[0, :, 0])
@@ -83,3 +85,36 @@ def test_thumbnails_are_inputs_hidden_and_outputs_in_unit_range():
 ])
 def test_unit_scaling(a, expected):
     assert np.allclose(presenters.unit(a), expected)
+
+
+def trainer(task: str, target=None, name: str = "plane", features=("x1", "x2")) -> types.SimpleNamespace:
+    return types.SimpleNamespace(task=task, experiment=types.SimpleNamespace(data=types.SimpleNamespace(target=target)),
+                                 dataset=types.SimpleNamespace(name=name, feature_names=features))
+
+
+def test_value_levels_are_the_targets_range_and_never_empty():
+    lay = layout("plane")
+    regression = Layout("plane", lay.inputs, lay.xy, None, np.array([3.0, -2.0, np.nan, 7.5]), lay.held_out[:4],
+                        None, lay.extent)
+    assert presenters.value_levels(regression) == (-2.0, 7.5)  # NaN left out
+    flat = Layout("plane", lay.inputs, lay.xy, None, np.full(4, 5.0), lay.held_out[:4], None, lay.extent)
+    assert presenters.value_levels(flat) == (4.5, 5.5)  # one value: a span around it, not a zero division
+
+
+def test_regression_axes_and_colour_bar_name_the_target():
+    plane, line, projected = layout("plane"), layout("line", d=1), layout("projected", d=5)
+    assert presenters.axis_labels(trainer("regression"), plane) == ("x1", "x2")
+    assert presenters.axis_labels(trainer("regression", "price", features=("area",)), line) == \
+        ("area", "price (target)")
+    assert presenters.axis_labels(trainer("regression", 3, features=tuple("abcde")), projected) == \
+        ("PC 1 of the 5 inputs", "PC 2")
+    assert presenters.value_scale_label(trainer("regression"), plane) == "predicted y (samples: target)"
+    assert presenters.value_scale_label(trainer("regression", "price"), projected) == "target price"
+    assert presenters.value_scale_label(trainer("regression"), line) is None  # the vertical axis is the scale
+    assert presenters.value_scale_label(trainer("classification"), plane) is None
+
+
+def test_confusion_is_unavailable_for_a_regression_and_says_why():
+    assert presenters.confusion_unavailable(trainer("classification")) is None
+    why = presenters.confusion_unavailable(trainer("regression", "price", name="houses"))
+    assert "houses is a regression" in why and "price" in why

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from bpgui.views import (
     ConfusionView,
@@ -26,7 +26,7 @@ from bpgui.views import (
     palette,
 )
 from bpgui.views._style import step_up
-from bpgui.views.colour_image import unpack_rgb
+from bpgui.views.colour_image import colour_table, unpack_rgb
 from bpgui.views.criteria_view import progress_fraction
 
 
@@ -339,6 +339,41 @@ def test_decision_view_field_points_and_curve(qtbot, rng):
     assert len(dv._points.points()) == 50
 
 
+def test_decision_view_regression_values_with_a_colour_bar(qtbot, rng):
+    """A regression over the plane: the predicted values through the value colour map at the targets' levels,
+    a colour bar with those levels and the target's name, samples in the colour of their target (it was one
+    colour and no scale)."""
+    dv = show(qtbot, DecisionView())
+    extent = (-2.0, 2.0, -1.0, 1.0)
+    gx, gy = np.meshgrid(np.linspace(-2, 2, 50), np.linspace(-1, 1, 30))
+    values = 100 + 50 * gx + 10 * gy  # 0…200 over the plane
+    levels = (20.0, 180.0)  # the targets' range: the field beyond it takes the end colours
+    width_before = dv._plot.getViewBox().width()
+    dv.set_values(values, extent, levels)
+    dv.set_value_scale(levels, "predicted price")
+    np.testing.assert_array_equal(dv.field_rgb(), reference_rgb(values, *levels, palette.VALUE_MAP))
+    assert dv.value_scale() == (levels, "predicted price")
+    qtbot.wait(10)
+    assert dv._plot.getViewBox().width() < width_before - 10  # the bar takes its room beside the plot
+
+    x = rng.uniform(-2, 2, (40, 2))
+    targets = np.linspace(20, 180, 40)
+    dv.set_value_points(x, targets, np.arange(40) >= 30, levels)
+    table = reference_rgb(np.array([[20.0, 180.0]]), *levels, palette.VALUE_MAP)[0]
+    spots = dv._points.points()
+    assert spots[0].brush().color().getRgb()[:3] == tuple(table[0])  # the lowest target: the map's first colour
+    middle = unpack_rgb(colour_table(palette.VALUE_MAP))[round((targets[20] - 20) / 160 * 255)]
+    assert spots[20].brush().color().getRgb()[:3] == tuple(middle)
+    assert spots[39].pen().color().getRgb()[:3] == tuple(table[1])  # a held-out sample: ring in its colour
+
+    dv.set_value_scale(None)  # classification again: no bar, the plot gets its room back
+    qtbot.wait(10)
+    assert dv.value_scale() is None
+    assert dv._plot.getViewBox().width() == pytest.approx(width_before, abs=2)
+    dv.set_axis_labels("area", "price (target)")
+    assert dv.axis_labels() == ("area", "price (target)")
+
+
 # NetworkDiagram ------------------------------------------------------------------------------------------
 
 
@@ -426,6 +461,19 @@ def test_confusion_view_counts_and_accuracy(qtbot):
     cv.set_matrix(c5)
     assert len(cv.cell_texts()) == 5 and cv.cell_texts()[0][4] == "7"
     assert cv.accuracy() == pytest.approx(150 / 157)
+
+
+def test_confusion_view_says_why_there_is_no_matrix(qtbot):
+    cv = show(qtbot, ConfusionView(), 400, 400)
+    cv.set_matrix(np.array([[5, 1], [2, 7]]), ["a", "b"])
+    cv.set_unavailable("No confusion matrix: sine is a regression")
+    assert cv.unavailable() == "No confusion matrix: sine is a regression"
+    note = cv.findChild(QLabel, "confusionUnavailable")
+    assert note.isVisible() and "regression" in note.text()
+    assert not cv._pw.isVisible()  # no empty class axes
+    cv.set_unavailable(None)
+    cv.set_matrix(np.array([[5, 1], [2, 7]]), ["a", "b"])
+    assert cv._pw.isVisible() and not note.isVisible() and cv.cell_texts() == [["5", "1"], ["2", "7"]]
 
 
 def test_data_scatter_click_emits_row_and_highlights(qtbot, rng):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, DataSpec
 from bpgui.docks import reset_layout
 from bpgui.main_window import MainWindow
+from bpgui.panels.source_combo import SOURCE_ROLE
 from bpgui.settings import open_settings
 
 
@@ -131,3 +132,42 @@ def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot):
     assert loss.getViewBox().viewRange()[0][1] <= 10.5  # the epoch axis of an empty run, not the old 40+
     assert all(curve.xData is None or len(curve.xData) == 0 for curve in window.views.loss.curves().values())
     assert window.views.loss.legend_names() == []
+
+
+def choose_source(qtbot, window: MainWindow, source: str) -> None:
+    """Pick a data source in the Data panel's list, as a person does (keys through the list)."""
+    window.views.docks["data"].raise_()
+    combo = window.views.data_panel.findChild(QComboBox, "dataSource")
+    combo.setFocus()
+    row = next(r for r in range(combo.count()) if combo.itemData(r, SOURCE_ROLE) == source)
+    while combo.currentIndex() != row:
+        qtbot.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < row else Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: window.controller.trainer.dataset.name == source, timeout=10_000)
+
+
+def test_regression_shows_its_fit_on_a_colour_scale_and_no_confusion_matrix(qtbot):
+    window = make_window(qtbot)
+    v = window.views
+    confusion = v.docks["confusion"]
+    assert confusion.isEnabled() and v.decision.value_scale() is None  # spirals: classes, no colour bar
+
+    choose_source(qtbot, window, "plane")  # 2 inputs, one numeric target
+    click(qtbot, window, "stepActionButton")
+    qtbot.waitUntil(lambda: window.controller.latest.epoch >= 1 and window.controller.latest.views is not None,
+                    timeout=10_000)
+    window.refresher.draw_now()
+    levels, label = v.decision.value_scale()
+    targets = window.controller.trainer.dataset.y[:, 0]
+    assert levels == (targets.min(), targets.max()) and label == "predicted y (samples: target)"
+    field = v.decision.field_rgb()
+    assert field is not None and len(np.unique(field.reshape(-1, 3), axis=0)) > 20  # a colour scale, not one colour
+    assert not confusion.isEnabled() and "regression" in confusion.toolTip()
+    assert "classification only" in confusion.windowTitle()
+    assert v.confusion.unavailable() is not None
+
+    choose_source(qtbot, window, "sine")  # 1 input: the fitted curve, the vertical axis is the target
+    assert v.decision.axis_labels() == ("x", "y (target)") and v.decision.value_scale() is None
+
+    choose_source(qtbot, window, "moons")  # classes again: the matrix and its tab come back
+    assert confusion.isEnabled() and confusion.windowTitle() == "Confusion matrix"
+    assert v.confusion.unavailable() is None and v.decision.axis_labels() == ("x1", "x2")
