@@ -46,9 +46,14 @@ def summary_text(rows: Sequence[int], X: np.ndarray, targets: np.ndarray, output
         text = f"<b>Rows #{rows[0]}–#{rows[-1]}</b> (B = {len(rows)}): targets " + ", ".join(
             target_text(targets[r], output, class_names) for r in rows[:_FEW]) + ("…" if len(rows) > _FEW else "")
     if trace is not None:
-        mean = " (mean over the rows)" if len(rows) > 1 else ""
-        form = "−log p(y|x)" if output_kind(trace.output).classifies else "mean (o − t)²"
-        text += f" · loss J = {form} = <b>{fmt(trace.loss)}</b>{mean} (eq. 1)"
+        classifies = output_kind(trace.output).classifies
+        if trace.reduction == "sum":
+            form = "Σ<sub>rows</sub> −log p(y|x)" if classifies else "Σ (o − t)² / K"
+            how = " (the sum over the rows, as eq. 1 writes it; the trainer uses the mean)"
+        else:
+            form = "mean −log p(y|x)" if classifies else "Σ (o − t)² / (B·K)"
+            how = " (the mean over the rows; eq. 1 sums)" if len(rows) > 1 else ""
+        text += f" · loss J = {form} = <b>{fmt(trace.loss)}</b>{how} (eq. 1)"
     return text
 
 

@@ -80,6 +80,9 @@ def test_elementwise_labels_say_eq8_and_the_shown_product_is_the_shown_delta(qtb
         assert "2 (o − t) / (B·K)" in p.grid.card(2, "grad_o").symbol()
         assert "includes 1/(B·K)" in p.grid.card(2, "delta").symbol()
         assert np.abs(grad_o - 2 * (o - t) / (4 * 2)).max() < TOL
+        summary = p.summary.rows_label.text()
+        assert "J = Σ (o − t)² / (B·K)" in summary
+        assert abs(p.current_trace().loss - ((o - t) ** 2).sum() / (4 * 2)) < TOL
     else:
         assert "includes 1/B" in p.grid.card(2, "delta").symbol()
         assert np.abs(grad_o - (o - t) / (o * (1 - o) * 4)).max() < TOL
