@@ -293,6 +293,18 @@ def mse(o: Tensor, target: Tensor, where: str = "mse") -> Tensor:
     return (o - target).square().mean()
 
 
+def mse_rows(o: Tensor, target: Tensor, where: str = "mse") -> Tensor:
+    """J_i = mean_k (o_ik − t_ik)² for each row (their mean is `mse`: every row has the same K columns)."""
+    guards.check_float_target(where, o, target, "o")
+    return (o - target).square().mean(1)
+
+
+def binary_cross_entropy_rows(z: Tensor, target: Tensor, where: str = "binary_cross_entropy") -> Tensor:
+    """J_i of `binary_cross_entropy` for each row (mean over the row's outputs)."""
+    guards.check_float_target(where, z, target)
+    return binary_cross_entropy_elements(z, target).mean(1)
+
+
 def mse_grad(o: Tensor, target: Tensor, where: str = "mse") -> Tensor:
     """∇_o J = 2 (o − t) / n; with o = z this is δ^(L) itself (o' = 1)."""
     guards.check_float_target(where, o, target, "o")
@@ -365,6 +377,7 @@ class Output:
     grad_o: Callable[..., Tensor]  # ∇_o J (eq. 5 ①) of the same J written on o, (o, target, where)
     do: Callable[[Tensor], Tensor]  # o' (eq. 5 ②) from o; for softmax the diagonal of its Jacobian ∂o/∂z
     coupled: bool  # ∂o_k/∂z_j ≠ 0 for k ≠ j (softmax): δ = (∂o/∂z)ᵀ ∇_o J, not ∇_o J ⊙ o'
+    loss_rows: Callable[..., Tensor]  # J_i(z, t) of each row: `loss` is their mean (the trainer's evaluation)
 
     @property
     def classifies(self) -> bool:
@@ -378,16 +391,17 @@ OUTPUT_KINDS: dict[str, Output] = {
         # o = softmax(z), J = −mean log o_t, δ^(L) = (o − onehot(t)) / B
         Output("softmax", softmax, cross_entropy, cross_entropy_delta, cross_entropy_and_delta,
                "classification", "class ids", "cross-entropy", lambda k, t: k, lambda n: n,
-               lambda y, dtype, rows, t: y.long().reshape(rows), nll_grad, lambda o: o * (1 - o), True),
+               lambda y, dtype, rows, t: y.long().reshape(rows), nll_grad, lambda o: o * (1 - o), True,
+               cross_entropy_rows),
         # o = σ(z), J = −mean (t log o + (1 − t) log(1 − o)), δ^(L) = (o − t) / n
         Output("sigmoid", torch.sigmoid, binary_cross_entropy, binary_cross_entropy_delta,
                binary_cross_entropy_and_delta, "classification", "0/1", "binary cross-entropy",
                lambda k, t: 1, lambda n: 2, lambda y, dtype, rows, t: y.to(dtype).reshape(rows, 1),
-               bernoulli_nll_grad, lambda o: o * (1 - o), False),
+               bernoulli_nll_grad, lambda o: o * (1 - o), False, binary_cross_entropy_rows),
         # o = z, J = mean (o − t)², δ^(L) = 2 (o − t) / n
         Output("identity", lambda z: z, mse, mse_grad, mse_and_grad, "regression", "values",
                "mean squared error", lambda k, t: t, lambda n: 0,
-               lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t), mse_grad, torch.ones_like, False),
+               lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t), mse_grad, torch.ones_like, False, mse_rows),
     )
 }
 assert tuple(OUTPUT_KINDS) == OUTPUTS

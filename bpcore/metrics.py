@@ -6,11 +6,20 @@ import torch
 from torch import Tensor
 
 
+def predicted(z: Tensor) -> Tensor:
+    """The class each row of logits z predicts: argmax (softmax), or z > 0 for one sigmoid output (a tie goes
+    to class 0, as argmax gives it to the first)."""
+    return (z[:, 0] > 0).long() if z.shape[1] == 1 else z.argmax(1)
+
+
+def correct(z: Tensor, target: Tensor) -> Tensor:
+    """1.0 where the row's predicted class equals its target, else 0.0 (float64)."""
+    return (predicted(z) == target.reshape(-1).long()).double()
+
+
 def accuracy(z: Tensor, target: Tensor) -> float:
     """Fraction of rows whose predicted class equals the target (logits z, sigmoid or softmax)."""
-    pred = (z[:, 0] > 0).long() if z.shape[1] == 1 else z.argmax(1)
-    labels = target.reshape(-1).long()
-    return float((pred == labels).double().mean()) if len(labels) else float("nan")
+    return float(correct(z, target).mean()) if len(target) else float("nan")
 
 
 def r2(o: Tensor, target: Tensor) -> float:
@@ -24,6 +33,5 @@ def r2(o: Tensor, target: Tensor) -> float:
 
 def confusion_matrix(z: Tensor, target: Tensor, n_classes: int) -> Tensor:
     """(K, K) int64 counts, row = true class, column = predicted class."""
-    pred = (z[:, 0] > 0).long() if z.shape[1] == 1 else z.argmax(1)
-    idx = target.reshape(-1).long() * n_classes + pred
+    idx = target.reshape(-1).long() * n_classes + predicted(z)
     return torch.bincount(idx.cpu(), minlength=n_classes * n_classes).reshape(n_classes, n_classes)

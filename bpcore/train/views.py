@@ -54,7 +54,7 @@ def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Se
     if request.rows is not None and len(request.rows):
         with torch.no_grad():
             x = torch.as_tensor(request.rows, dtype=Ws[0].dtype)
-            predicted = _classes(bp.forward_pass(x, Ws, activations)[2]).numpy()
+            predicted = metrics.predicted(bp.forward_pass(x, Ws, activations)[2]).numpy()
     confusion = None
     if request.confusion is not None and parts is not None and n_classes:
         p = parts[request.confusion]
@@ -64,7 +64,3 @@ def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Se
                 confusion = metrics.confusion_matrix(z, p.target.cpu(), n_classes).numpy()
     return ViewData(f, predicted, confusion)
 
-
-def _classes(z: torch.Tensor) -> torch.Tensor:
-    """Predicted class from logits: argmax, or z > 0 for one sigmoid output (P(class 1) ≥ ½)."""
-    return (z[:, 0] >= 0).long() if z.shape[1] == 1 else z.argmax(1)
