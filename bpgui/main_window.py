@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QWidget
 
@@ -18,6 +18,7 @@ from bpgui import dialogs
 from bpgui.controller import TrainingController, available_devices, window_experiment
 from bpgui.docks import arrange, build_views
 from bpgui.files_menu import FileMenu
+from bpgui.keys import WindowKeys
 from bpgui.panels.training_panel import TrainingDialog
 from bpgui.refresh import ViewRefresher
 from bpgui.settings import load_last_experiment, restore_layout, save_last_experiment, save_layout, save_pace
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self._build_view_menu()
         self.refresher = ViewRefresher(self.controller, self.views, self.status, on_mode=self._on_mode, parent=self)
         self._wire()
+        self.keys = WindowKeys(self, self.toolbar.play_action, self.focus_plots)  # Space, Escape anywhere
         self.controller.set_pace(pace)
         self.toolbar.set_pace(pace)
         self._sync_controls()
@@ -130,10 +132,15 @@ class MainWindow(QMainWindow):
             self.training_dialog.panel.changed.connect(
                 lambda change: self._try("Training setting", self.controller.set_training, **change))
             self.training_dialog.panel.set_spec(self.controller.experiment.training)
+            self.keys.add_window(self.training_dialog)
         self.training_dialog.show()
         self.training_dialog.raise_()
         self.training_dialog.activateWindow()
         return self.training_dialog
+
+    def focus_plots(self) -> None:
+        """Escape: the keyboard focus leaves whatever field had it for the plots in the middle."""
+        self.views.decision.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def toggle_play(self) -> None:
         """Play / Pause (Space)."""
