@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from bpcore.config import DataSpec, Experiment, ModelSpec
 from bpcore.data import Dataset
 from bpgui import dialogs
 from bpgui.controller import TrainingController, available_devices, window_experiment
-from bpgui.docks import arrange, build_views
+from bpgui.docks import arrange, build_views, reset_layout
 from bpgui.files_menu import FileMenu
 from bpgui.keys import WindowKeys
 from bpgui.panels.training_panel import TrainingDialog
@@ -80,11 +80,18 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&View")
         menu.setObjectName("viewMenu")
         menu.setAccessibleName("view menu")
-        menu.setToolTip("Show or hide panels")
+        menu.setToolTip("Show or hide panels, or put them all back")
         for dock in self.views.docks.values():
             action = dock.toggleViewAction()
             action.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
             menu.addAction(action)
+        menu.addSeparator()
+        self.reset_layout_action = QAction("&Reset layout", self)
+        self.reset_layout_action.setObjectName("resetLayoutAction")
+        self.reset_layout_action.setToolTip("Every panel back where a fresh window has it: shown, docked, tabbed "
+                                            "and sized as at the first start")
+        self.reset_layout_action.triggered.connect(lambda: reset_layout(self))
+        menu.addAction(self.reset_layout_action)
 
     def _wire(self) -> None:
         tb, ctl, v = self.toolbar, self.controller, self.views

@@ -229,3 +229,21 @@ def test_training_settings_window_changes_a_running_run(qtbot, answers):
     dialog.close()
     assert not answers.warnings
     ctl.stop()
+
+
+def test_view_menu_reset_layout_brings_closed_and_floating_panels_back(qtbot, answers):
+    window = make_window(qtbot)
+    docks = window.views.docks
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    reset = next(a for a in view_menu.actions() if a.objectName() == "resetLayoutAction")
+    assert reset.text() == "&Reset layout" and reset.toolTip()
+    areas = {key: window.dockWidgetArea(dock) for key, dock in docks.items()}
+    docks["criteria"].close()
+    docks["loss"].setFloating(True)
+    window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, docks["architecture"])
+    QApplication.processEvents()
+    assert docks["criteria"].isHidden() and docks["loss"].isFloating()
+    reset.trigger()
+    QApplication.processEvents()
+    assert not docks["criteria"].isHidden() and not docks["loss"].isFloating()
+    assert {key: window.dockWidgetArea(dock) for key, dock in docks.items()} == areas
