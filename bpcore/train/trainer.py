@@ -410,9 +410,12 @@ class Trainer:
             self._diverged(start, perm, lr, steps, what)
             return
         epoch = self.epoch + 1
-        mean_delta = (np.array([float(d.abs().mean()) for d in reversed(deltas)]) if deltas
-                      else np.full(self.net.n_layers, np.nan))  # stopped before the epoch's last step
-        grad_norms = np.array([float(torch.linalg.vector_norm(G)) for G in self.net.grads])
+        # mean |δ| per layer (bottom up) and ‖∇W‖ per layer, read in one go
+        values = torch.stack([d.abs().mean() for d in reversed(deltas)]
+                             + [torch.linalg.vector_norm(G) for G in self.net.grads]).tolist()
+        n = self.net.n_layers
+        mean_delta = np.array(values[:n]) if deltas else np.full(n, np.nan)  # stopped before the epoch's last step
+        grad_norms = np.array(values[-n:])
         grad_norm = float(np.sqrt(np.sum(grad_norms ** 2)))
         row = {"epoch": epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}
         for part in ("train", "val", "test"):
