@@ -118,7 +118,9 @@ def symbol(key: str, info: LayerInfo, output: str, lr: float, batch: bool = Fals
             return f"o'(z^({l})) = φ'(z^({l})) (eq. 5 ②)" if lecture else f"φ'(z^({l})) = o' (eq. 5 ②)"
         if softmax:
             return "∂o/∂z = diag(o) − o oᵀ (K×K); shown: its diagonal o (1 − o) (eq. 5 ②)"
-        return "o' = o (1 − o) (eq. 5 ②)" if info.activation == "sigmoid" else "o' = 1 (eq. 5 ②)"
+        if info.activation == "sigmoid":  # computed from z: where o rounds to 1, 1 − o = σ(−z) keeps its digits
+            return "o' = o (1 − o) = σ(z) σ(−z) (eq. 5 ②), from z"
+        return "o' = 1 (eq. 5 ②)"
     if key == "grad_o":
         if not info.is_output:
             form = f"W̃^({l + 1}) δ^({l + 1}), W̃ = W without its bias row" if lecture \
