@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QWidget
 
 from bpgui.views import _style, palette
 from bpgui.views.heatmap import LayerHeatmaps
@@ -17,8 +17,14 @@ def gradient_title(layer: int) -> str:
     return f"∇W({layer}) = h δᵀ (eq. 9)"
 
 
+WIDE = 2.0  # width / height above which the δ plot goes beside the heatmaps instead of under them
+LEGEND_ROW = 24  # pixels of one legend row (the plot's title row holds the legend)
+LEGEND_COLUMNS = 6  # entries per legend row
+
+
 class GradientView(QWidget):
-    """Per-layer ∇W heatmaps above a log-scale plot of mean |δ^(l)| per layer over epochs."""
+    """Per-layer ∇W heatmaps and a log-scale plot of mean |δ^(l)| per layer over epochs: side by side in a
+    wide panel (the bottom dock: stacked, each got ~30 px of height), stacked in a tall one."""
 
     def __init__(self, max_side_by_side: int = 4, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,8 +32,8 @@ class GradientView(QWidget):
             self,
             "gradientView",
             "gradients per layer",
-            "Top: the weight gradient ∇W = h δᵀ of each layer (eq. 9).\n"
-            "Bottom: mean |δ| of each layer per epoch; vanishing gradients show as falling curves.",
+            "Heatmaps: the weight gradient ∇W = h δᵀ of each layer (eq. 9).\n"
+            "Curves: mean |δ| of each layer per epoch; vanishing gradients show as falling curves.",
         )
         self._heatmaps = LayerHeatmaps(max_side_by_side=max_side_by_side)
         self._delta = _style.plot_widget()
@@ -40,15 +46,19 @@ class GradientView(QWidget):
         plot.setLabel("bottom", "epoch")
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
-        self._legend = plot.addLegend(
-            offset=(-8, 8), labelTextColor=palette.FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210)
-        )
+        # the legend lives in the plot's title row, above the curves: it lists every layer and covers no data
+        plot.setTitle("")
+        self._legend = pg.LegendItem(offset=None, colCount=LEGEND_COLUMNS, labelTextColor=palette.FOREGROUND,
+                                     brush=pg.mkBrush(255, 255, 255, 210))
+        self._legend.layout.setContentsMargins(4, 0, 4, 0)
+        self._legend.setParentItem(plot)
+        self._legend.anchor(itemPos=(0.5, 0), parentPos=(0.5, 0), offset=(0, 2))
         self._curves: list[pg.PlotDataItem] = []
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._heatmaps, 3)
-        layout.addWidget(self._delta, 2)
+        self._layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self._heatmaps, 2)
+        self._layout.addWidget(self._delta, 1)
 
     # public API ------------------------------------------------------------------------------------------
     def set_gradients(self, gradients: Sequence[np.ndarray]) -> None:
@@ -67,6 +77,27 @@ class GradientView(QWidget):
         self._ensure_curves(d.shape[1])
         for k, curve in enumerate(self._curves):
             curve.setData(x, np.where(d[:, k] > 0, d[:, k], np.nan))
+
+    def legend_names(self) -> list[str]:
+        """The names listed in the mean |δ| legend."""
+        return [label.text for _sample, label in self._legend.items]
+
+    def legend_item(self) -> pg.LegendItem:
+        """The mean |δ| legend (in the plot's title row)."""
+        return self._legend
+
+    def side_by_side(self) -> bool:
+        """True when the δ plot is beside the heatmaps (a wide panel)."""
+        return self._layout.direction() == QBoxLayout.Direction.LeftToRight
+
+    def resizeEvent(self, event) -> None:
+        """Heatmaps and δ plot side by side in a wide panel, stacked in a tall one: each keeps a readable height."""
+        super().resizeEvent(event)
+        size = event.size()
+        wide = size.width() > WIDE * size.height()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if direction != self._layout.direction():
+            self._layout.setDirection(direction)
 
     def heatmaps(self) -> LayerHeatmaps:
         """The ∇W heatmaps."""
@@ -97,3 +128,9 @@ class GradientView(QWidget):
         self._curves = [
             plot.plot(pen=pg.mkPen(colours[k], width=2), name=f"δ({k + 1})", connect="finite") for k in range(n_layers)
         ]
+        self._legend.clear()
+        for k, curve in enumerate(self._curves):
+            self._legend.addItem(curve, f"δ({k + 1})")
+        rows = -(-n_layers // LEGEND_COLUMNS)
+        plot.layout.setRowFixedHeight(0, rows * LEGEND_ROW + 4)  # the title row: room for every legend row
+        plot.titleLabel.setMaximumHeight(rows * LEGEND_ROW + 4)

@@ -39,7 +39,7 @@ class MatrixHeatmap(QWidget):
         _style.style_plot(self._plot)
         for name in ("left", "bottom"):  # indices, never "(x0.001)" (a one-column matrix spans -0.5…0.5)
             self._plot.getAxis(name).enableAutoSIPrefix(False)
-        self._plot.setLabel("left", "input i (last row = bias)")
+        self._plot.setLabel("left", "input i")  # row b is the bias (tick "b", tooltip): short enough for ~100 px
         self._plot.setLabel("bottom", "neuron j")
         self._plot.setMenuEnabled(False)
         self._plot.hideButtons()

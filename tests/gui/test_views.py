@@ -289,14 +289,41 @@ def test_gradient_view_titles_curves_per_layer_and_log_axis(qtbot, rng):
     gv.set_delta_history(epochs, deltas)
     curves = gv.delta_curves()
     assert len(curves) == 3
-    assert [label.text for _s, label in gv.delta_plot().legend.items] == ["δ(1)", "δ(2)", "δ(3)"]
+    assert gv.legend_names() == ["δ(1)", "δ(2)", "δ(3)"]
     assert gv.delta_plot().getAxis("left").logMode is True
     assert np.isnan(curves[0].yData[10]) and curves[0].yData[11] == deltas[11, 0]
 
     gv.set_gradients(make_weights([2, 4, 2], rng))
     gv.set_delta_history(epochs[:20], deltas[:20, :2])
     assert len(gv.delta_curves()) == 2 and len(gv.heatmaps().heatmaps()) == 2
-    assert len(gv.delta_plot().legend.items) == 2
+    assert gv.legend_names() == ["δ(1)", "δ(2)"]
+
+
+@pytest.mark.parametrize("layers", [3, 9])
+def test_gradient_view_is_readable_in_the_bottom_dock_and_lists_every_layer(qtbot, rng, layers):
+    """At the bottom dock's default size (1162 × 274) the heatmaps sat above the δ plot, ~30 px high, their
+    axis titles cut; the δ legend, inside the plot, lost layers below its edge."""
+    gv = show(qtbot, GradientView(), 1162, 250)
+    sizes = [2] + [6] * (layers - 1) + [2]
+    gv.set_gradients([g * 1e-3 for g in make_weights(sizes, rng)])
+    epochs = np.arange(1, 101)
+    gv.set_delta_history(epochs, np.exp(-epochs[:, None] / np.arange(20.0, 20.0 * (layers + 1), 20.0)))
+    qtbot.wait(20)
+    assert gv.side_by_side()
+    assert gv.legend_names() == [f"δ({k})" for k in range(1, layers + 1)]
+    plot = gv.delta_plot()
+    legend = _scene_rect(gv.legend_item())
+    assert not _overlap(legend, _scene_rect(plot.getViewBox()))  # above the curves, not over them
+    assert legend[1] >= 0 and legend[3] <= gv._delta.height()  # every row inside the widget
+    assert plot.getViewBox().height() >= 100
+    for heatmap in gv.heatmaps().heatmaps():
+        assert heatmap._plot.getViewBox().height() >= 100  # readable cells, not a 30 px strip
+        axis = heatmap._plot.getAxis("left")
+        assert axis.label.boundingRect().width() <= axis.height()  # the rotated axis title fits, uncut
+
+    gv.resize(600, 700)  # a tall panel (floated, or docked at a side): heatmaps above the curves again
+    qtbot.wait(20)
+    assert not gv.side_by_side()
 
 
 # DecisionView --------------------------------------------------------------------------------------------

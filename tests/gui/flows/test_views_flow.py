@@ -171,3 +171,23 @@ def test_regression_shows_its_fit_on_a_colour_scale_and_no_confusion_matrix(qtbo
     choose_source(qtbot, window, "moons")  # classes again: the matrix and its tab come back
     assert confusion.isEnabled() and confusion.windowTitle() == "Confusion matrix"
     assert v.confusion.unavailable() is None and v.decision.axis_labels() == ("x1", "x2")
+
+
+def test_gradients_tab_is_readable_at_the_default_window_size(qtbot):
+    window = make_window(qtbot)
+    v = window.views
+    v.docks["gradients"].raise_()  # the Gradients tab, as a click on it does
+    click(qtbot, window, "stepActionButton")
+    qtbot.waitUntil(lambda: window.controller.latest.epoch >= 1 and window.controller.latest.grads is not None,
+                    timeout=10_000)
+    window.refresher.draw_now()
+    qtbot.wait(20)
+    gradients = v.gradients
+    assert gradients.side_by_side()
+    assert gradients.legend_names() == ["δ(1)", "δ(2)", "δ(3)"]  # 2-8-8-2: every layer listed
+    heatmaps = gradients.heatmaps().heatmaps()
+    assert len(heatmaps) == 3
+    for heatmap in heatmaps:
+        assert heatmap._plot.getViewBox().height() >= 100
+        axis = heatmap._plot.getAxis("left")
+        assert axis.label.boundingRect().width() <= axis.height()
