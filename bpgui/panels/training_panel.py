@@ -35,7 +35,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "How μ changes over the epochs: constant, a step every step size epochs, or cosine."),
     "step_size": ("step size (epochs)", "Step schedule: μ is multiplied by γ every this many epochs."),
     "gamma": ("γ", "Step schedule: the factor μ is multiplied by at each step, 0 < γ ≤ 1."),
-    "time_limit": ("time limit (s)", "Stop after this many seconds of training (pauses not counted); off: none."),
+    "time_limit": ("time limit (s)", "Stop after this many seconds of training (pauses and the rests of a paced run\n"
+                                     "not counted); off: none."),
     "loss_goal": ("loss goal J", "Stop once the training loss J (eq. 1) is at or below this value; off: none."),
     "min_grad": ("min gradient ‖∇W J‖", "Stop once the gradient norm falls below this value (a flat spot);\n"
                                         "off: none."),
@@ -147,7 +148,10 @@ class TrainingDialog(QDialog):
         self.panel = TrainingPanel()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setObjectName("trainingDialogClose")
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setObjectName("trainingDialogClose")
+        close.setAutoDefault(False)  # Enter after typing a number applies it; it closed the window before
+        close.setDefault(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
         layout.addWidget(buttons, 0, Qt.AlignmentFlag.AlignRight)

@@ -217,6 +217,7 @@ def test_training_settings_window_changes_a_running_run(qtbot, answers):
     assert dialog is not None and dialog.isVisible()
     panel = dialog.panel
     type_into(panel.controls["time_limit"], "3600")
+    assert dialog.isVisible()  # Enter applied the number and left the window open (it closed it)
     type_into(panel.controls["clip_norm"], "0.5")
     panel.controls["dtype"].setCurrentIndex(panel.controls["dtype"].findData("float64"))
     e = ctl.latest.epoch
