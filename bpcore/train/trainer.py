@@ -416,7 +416,7 @@ class Trainer:
         n = self.net.n_layers
         mean_delta = np.array(values[:n]) if deltas else np.full(n, np.nan)  # stopped before the epoch's last step
         grad_norms = np.array(values[-n:])
-        grad_norm = float(np.sqrt(np.sum(grad_norms ** 2)))
+        grad_norm = math.hypot(*values[-n:])  # ‖∇W‖ of all layers (numpy costs 30 µs on 2 numbers)
         row = {"epoch": epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}
         for part in ("train", "val", "test"):
             row[f"{part}_loss"], row[f"{part}_score"] = ev[part]["loss"], ev[part]["score"]
