@@ -149,6 +149,7 @@ class TrainingController(QObject):
         when out of range (bpcore.config.validate: the rule files and flags get)."""
         lr = validate("training.lr", lr)
         exp = self.experiment.replace(training={"lr": lr})  # the whole experiment checked before any change
+        self._taken_up()
         self.runner.set_lr(lr)
         self._record(exp)
 
@@ -157,6 +158,7 @@ class TrainingController(QObject):
         changes, when out of range."""
         batch_size = validate("training.batch_size", batch_size)
         exp = self.experiment.replace(training={"batch_size": batch_size})
+        self._taken_up()
         self.runner.set_batch_size(batch_size)
         self._record(exp)
 
@@ -320,6 +322,15 @@ class TrainingController(QObject):
                          progress=shown if trainer.epoch else None)
         self.runner.latest = shown  # drawn until the runner's first snapshot of it arrives
         self.trainerChanged.emit(trainer)
+
+    def _taken_up(self) -> None:
+        """Before a live change (μ, batch size) when no run goes on: wait until the runner has taken up the
+        commands sent so far. The training process applies a live change to the Trainer it holds; one sent while
+        a new Trainer is still being built there (the load of a start, Reset, a new seed or data: seconds while
+        the process imports torch) reached the old Trainer or none and was lost, so the run trained with the old
+        value while the window showed the new one."""
+        if not self.runner.settled and self.mode() not in ("running", "paused"):
+            self.runner.wait(SYNC_TIMEOUT)
 
     def _record(self, exp: Experiment) -> None:
         # the running Trainer already has the value through its command; the record follows so a saved

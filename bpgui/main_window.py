@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
             self.views.banner.show_message(f"Training stopped by an error: {runner.error}")
         elif mode == "diverged":
             self.views.banner.show_message(f"Training paused: {reason}. Lower μ (or Reset) and press Play to go on.")
-        self.status.set_reason({"diverged": f"Diverged: {reason}", "finished": f"Training finished: {reason}",
+        self.status.set_reason({"diverged": f"Training paused: {reason}", "finished": f"Training finished: {reason}",
                                 "failed": f"Training process failed: {runner.failure}"}.get(mode, ""))
 
     def _plots(self) -> dict[str, tuple]:

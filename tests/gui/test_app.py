@@ -520,7 +520,7 @@ def test_step_on_a_diverged_run_explains_it_again(qtbot, dialogs):
         assert ctl.runner.wait() and ctl.mode() == "diverged"
         qtbot.waitUntil(banner.isVisible, timeout=TIMEOUT_MS)
         assert ctl.latest.reason in banner.message()
-        assert window.status.reason.full_text() == f"Diverged: {ctl.latest.reason}"
+        assert window.status.reason.full_text() == f"Training paused: {ctl.latest.reason}"
 
 
 def test_after_pause_the_status_and_criteria_show_the_trainers_epoch_and_step(qtbot, dialogs):
@@ -592,3 +592,29 @@ def test_the_reset_question_says_whether_training_runs_or_is_paused(qtbot, dialo
     assert ("ends it" if pause else "stops it") in text
     assert ctl.experiment.model.init_seed == 0 and window.toolbar.seed.value() == 0
     stop(window)
+
+
+def test_mu_and_batch_size_set_before_the_training_process_is_ready_are_trained_with():
+    """μ and the batch size changed while the training process is still building its Trainer (at the start it
+    imports torch for seconds) reach the run: they were applied to no Trainer and lost, and the run trained
+    with μ 0.3 while the window showed the new value."""
+    import time
+
+    from bpgui.controller import TrainingController
+
+    ctl = TrainingController(Experiment().replace(training={"epochs": 10**9}), in_process=False)
+    try:
+        ctl.set_lr(0.05)
+        ctl.set_batch_size(70)  # 280 training rows: 4 steps per epoch
+        ctl.play()
+        end = time.monotonic() + TIMEOUT_MS / 1000
+        while (ctl.latest is None or ctl.latest.epoch < 3) and time.monotonic() < end:
+            time.sleep(0.01)
+        ctl.pause()
+        assert ctl.runner.wait()
+        snap = ctl.latest
+        assert snap.epoch >= 3 and snap.lr == 0.05 and set(snap.history["lr"]) <= {0.05}
+        t = ctl.synced()
+        assert t.step_count - 4 * t.epoch in range(0, 4)  # whole epochs of 4 steps, and the paused one's
+    finally:
+        ctl.shutdown()

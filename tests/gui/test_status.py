@@ -35,7 +35,7 @@ def test_a_long_reason_is_cut_to_its_room_and_never_covers_the_numbers(qtbot):
     window.show()
     qtbot.waitExposed(window)
     before = window.minimumSizeHint().width()
-    reason = ("Diverged: the loss became nan at epoch 1, step 1 (μ = 1e+09 too large?); the last finite weights "
+    reason = ("Training paused: the loss became nan at epoch 1, step 1 (μ = 1e+09 too large?); the last finite weights "
               "are kept (step 0), and this sentence goes on for a long while to be longer than any room")
     status.set_reason(reason)
     QApplication.processEvents()

@@ -158,7 +158,7 @@ def test_diverging_twice_explains_it_both_times(qtbot, answers):
         click(qtbot, window, tb.play_action)
         qtbot.waitUntil(lambda: ctl.mode() == "diverged" and banner.isVisible(), timeout=TIMEOUT_MS)
         assert ctl.latest.reason in banner.message(), attempt
-        assert window.status.reason.full_text() == f"Diverged: {ctl.latest.reason}"
+        assert window.status.reason.full_text() == f"Training paused: {ctl.latest.reason}"
         assert window.status.labels["mode"].text() == "diverged"
         # the reason sits beside the numbers, never over them
         assert window.status.reason.geometry().right() < window.status.labels["mode"].geometry().left()
