@@ -35,8 +35,8 @@ _SLIDER_STEPS = 100  # slider positions per decade
 
 
 def pace_text(pace: float | None) -> str:
-    """How the speed control names a pace: 'max' or '10 epochs/s'."""
-    return "max" if pace is None else f"{pace:g} epochs/s"
+    """How the speed control names a pace: 'max', '1 epoch/s' or '10 epochs/s'."""
+    return "max" if pace is None else f"{pace:g} epoch{'' if pace == 1 else 's'}/s"
 
 
 def lr_to_slider(lr: float) -> int:

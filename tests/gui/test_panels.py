@@ -621,9 +621,9 @@ def test_toolbar_speed_choices(qtbot, toolbar):
 
     got = Recorder(toolbar.paceChanged)
     texts = [toolbar.pace.itemText(i) for i in range(toolbar.pace.count())]
-    assert texts[0] == "max" and "10 epochs/s" in texts and "1 epochs/s" in texts
+    assert texts[0] == "max" and "10 epochs/s" in texts and "1 epoch/s" in texts
     assert all(p is None or LIMITS["run.pace"].lo <= p <= LIMITS["run.pace"].hi for p in PACES)
-    toolbar.pace.setCurrentIndex(texts.index("1 epochs/s"))
+    toolbar.pace.setCurrentIndex(texts.index("1 epoch/s"))
     toolbar.pace.setCurrentIndex(0)
     assert got.items == [1.0, None]
     toolbar.set_pace(7.5)  # a pace from elsewhere (settings) is shown, silently
