@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from bpgui.inspector import InspectorPanel
@@ -22,6 +22,8 @@ from bpgui.views import (
     NetworkDiagram,
 )
 
+INSPECTOR_SHARE = 0.55  # of the window's height, at least, for the inspector when its tab is raised in a side area
+INSPECTOR_MAX_SHARE = 0.7  # and at most: the decision regions keep the rest
 CONFUSION_TITLE = "Confusion matrix"
 CONFUSION_TIP = "True against predicted class on the test set"
 _TABBED = ("data", "gradients", "confusion", "inspector")  # docks that start as background tabs
@@ -74,6 +76,81 @@ def _stack(name: str, top: QWidget, bottom: QWidget, sizes: tuple[int, int]) -> 
     splitter.setSizes(list(sizes))
     splitter.setChildrenCollapsible(False)
     return splitter
+
+
+class _GrowWhenShown(QObject):
+    """Gives a docked panel a usable height while its tab is raised (the inspector's equations and buttons need
+    ~450 px; the bottom area starts at ~270 px, fine for heatmaps) and hands the area its height back when
+    another tab is raised."""
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget, others: list[QDockWidget]) -> None:
+        super().__init__(dock)
+        self.window, self.dock = window, dock
+        self.restore: int | None = None  # the area's height before it grew, while grown
+        self.left: int | None = None  # the height of the tab last hidden beside the panel (the area's height)
+        self.active = False  # not while the first-start arrangement shows and tabs the docks
+        dock.visibilityChanged.connect(self._on_visibility)
+        for other in others:  # a tab hidden beside the panel still has the area's height, up to date
+            other.visibilityChanged.connect(lambda visible, other=other: self._on_other(other, visible))
+
+    def _on_other(self, other: QDockWidget, visible: bool) -> None:
+        if not visible and other in self.window.tabifiedDockWidgets(self.dock):
+            self.left = other.height()
+
+    def pause(self) -> None:
+        """Ignore the tab changes of an arrangement until the event loop has run (then start from its sizes)."""
+        self.active, self.restore = False, None
+        QTimer.singleShot(0, self._resume)
+
+    def _resume(self) -> None:
+        self.active, self.restore, self.left = True, None, None
+
+    def wanted(self) -> int:
+        """The height the panel gets: its preferred height, at least INSPECTOR_SHARE of the window."""
+        h = self.window.height()
+        hint = self.dock.widget().sizeHint().height() + 40  # + the dock's title and the tab bar
+        return int(min(max(hint, INSPECTOR_SHARE * h), INSPECTOR_MAX_SHARE * h))
+
+    def _vertical_area(self) -> bool:
+        area = self.window.dockWidgetArea(self.dock)
+        return not self.dock.isFloating() and area in (Qt.DockWidgetArea.BottomDockWidgetArea,
+                                                        Qt.DockWidgetArea.TopDockWidgetArea)
+
+    def _on_visibility(self, visible: bool) -> None:
+        if not self.active or not self._vertical_area():
+            return
+        if visible:
+            QTimer.singleShot(0, self._grow)  # once every dock of the tab change has said so
+        elif self.restore is not None:
+            QTimer.singleShot(0, self._give_back)  # once the tab now raised is on screen
+
+    def _grow(self) -> None:
+        if not (self.active and self.dock.isVisible() and self._vertical_area()):
+            return
+        want, height = self.wanted(), self.left if self.left is not None else self.dock.height()
+        if height < want:
+            self.restore = self.restore if self.restore is not None else height
+            _resize_height(self.window, self.dock, want)
+
+    def _give_back(self) -> None:
+        height, self.restore = self.restore, None
+        shown = [d for d in self.window.tabifiedDockWidgets(self.dock)
+                 if d.isVisible() and not d.visibleRegion().isEmpty()]
+        if height is not None and shown and not self.dock.isFloating():
+            _resize_height(self.window, shown[0], height)
+
+
+def _resize_height(window: QMainWindow, dock: QDockWidget, height: int) -> None:
+    """Make a docked panel `height` pixels tall. resizeDocks counts a tab group's tab bar in the size it is
+    given and lays out later: once it has, ask again for what it fell short by."""
+    window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
+    def correct() -> None:
+        short = height - dock.height()
+        if short > 0 and dock.isVisible():
+            window.resizeDocks([dock], [height + short], Qt.Orientation.Vertical)
+
+    QTimer.singleShot(0, correct)
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:
@@ -140,6 +217,7 @@ def build_views(window: QMainWindow) -> Views:
                            _scrolled(inspector)),
     }
     _place(window, docks)
+    _GrowWhenShown(window, docks["inspector"], [d for key, d in docks.items() if key != "inspector"])
     return Views(decision, title, banner, scatter, network, loss, criteria, weights, gradients, confusion,
                  inspector, data_panel, editor, docks)
 
@@ -177,6 +255,8 @@ def arrange(window: QMainWindow, views: Views) -> None:
     leaves a stale, visible tab bar behind (Qt 6.11).
     """
     d = views.docks
+    for grow in d["inspector"].findChildren(_GrowWhenShown):
+        grow.pause()
     window.tabifyDockWidget(d["architecture"], d["data"])
     window.tabifyDockWidget(d["weights"], d["gradients"])
     window.tabifyDockWidget(d["weights"], d["confusion"])

@@ -5,6 +5,7 @@ assertions on what each view shows (ranges, positions, sizes). Passes offscreen 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 
@@ -191,3 +192,30 @@ def test_gradients_tab_is_readable_at_the_default_window_size(qtbot):
         assert heatmap._plot.getViewBox().height() >= 100
         axis = heatmap._plot.getAxis("left")
         assert axis.label.boundingRect().width() <= axis.height()
+
+
+def test_inspector_opens_at_a_usable_size_and_gives_the_room_back(qtbot):
+    """A click on a sample opens the inspector: it was a ~180 px strip in the bottom dock, buttons cut off."""
+    window = make_window(qtbot)
+    v = window.views
+    start = v.docks["weights"].height()
+    v.docks["data"].raise_()
+    qtbot.wait(20)
+    item = v.scatter.points_item()
+    vb = item.getViewBox()
+    x, y = item.getData()
+    view = vb.scene().views()[0]
+    at = view.mapFromScene(vb.mapViewToScene(pg.Point(float(x[5]), float(y[5]))))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: v.inspector.isVisible() and v.docks["inspector"].height() >= 0.5 * window.height(),
+                    timeout=5_000)
+    assert v.scatter.highlighted() == 5
+    scroll = v.docks["inspector"].widget()
+    viewport = scroll.viewport().rect()
+    c = v.inspector.controls
+    for button in (c.forward, c.backward, c.update, c.step_all, c.check, c.export):
+        corner = button.mapTo(scroll.viewport(), button.rect().bottomRight())
+        assert viewport.contains(corner), button.text()  # on screen without scrolling
+
+    v.docks["weights"].raise_()  # back to the heatmaps: the bottom area returns to its height
+    qtbot.waitUntil(lambda: abs(v.docks["weights"].height() - start) <= 2, timeout=5_000)
