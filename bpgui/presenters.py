@@ -149,4 +149,5 @@ def decision_title(trainer: Trainer, lay: Layout) -> str:
         some = "every sample" if len(lay.xy) <= PROJECTED_POINTS else f"{PROJECTED_POINTS} of {len(lay.xy)} samples"
         return (f"{name}: predicted class of {some}, drawn at the PCA projection of its "
                 f"{lay.n_inputs} inputs (regions need 2 inputs)")
-    return f"{name}: samples at their PCA projection of {lay.n_inputs} inputs"
+    return (f"{name}: samples at their PCA projection of {lay.n_inputs} inputs, in the colour of their target "
+            "(the predicted field needs 2 inputs)")
