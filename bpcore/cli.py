@@ -293,7 +293,10 @@ def _train_on(args: argparse.Namespace, world) -> int:
         exp = exp.replace(**overrides)
     except ConfigError as e:
         raise _name_the_flag(e, overrides) from None
-    trainer = Trainer(exp, world=world)
+    dataset = None
+    if exp.data.source.startswith("csv:") and world.is_main and not args.quiet and sys.stderr.isatty():
+        dataset = _read_with_bar(exp.data)
+    trainer = Trainer(exp, dataset, world=world)
     trainer.threads = args.threads  # None: by the work's size (bpcore.train.threads)
     out = Path(args.out) if args.out else Path(f"{trainer.dataset.name}.safetensors")
     if world.is_main:  # fail now, not after the training
@@ -347,6 +350,17 @@ def _summary(trainer, snap, seconds: float, out: Path) -> dict[str, Any]:
     d.update({f"{part}_{score}": _finite(e["score"]) for part, e in ev.items()})
     d.update(seconds=round(seconds, 3), world_size=trainer.world.size, model=str(out))
     return d
+
+
+def _read_with_bar(spec):
+    """The CSV data set, with a progress bar on stderr when reading it takes more than a second."""
+    from tqdm import tqdm
+
+    from bpcore.train.setup import load_data
+
+    with tqdm(total=100, delay=1.0, unit="%", desc=f"reading {spec.source[4:]}", file=sys.stderr,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar:
+        return load_data(spec, progress=lambda fraction: bar.update(100 * fraction - bar.n))
 
 
 class _Progress:

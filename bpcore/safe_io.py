@@ -39,10 +39,13 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_regular(path: str | os.PathLike[str], *, what: str, error: type[BackpropLabError], limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; `error` naming the path and the reason otherwise.
+def open_regular(path: str | os.PathLike[str], *, what: str, error: type[BackpropLabError],
+                 limit: int) -> tuple[int, str, int]:
+    """(an open read-only descriptor, the path as text, the size) of a regular file of at most `limit` bytes;
+    `error` naming the path and the reason otherwise. The caller closes the descriptor.
 
-    `what` names the file for messages ("CSV file", "model file", …).
+    The path is checked before opening (opening a device can have effects) and the opened descriptor again
+    (the path may have been swapped in between); `what` names the file for messages ("CSV file", …).
     """
     try:
         name = os.fspath(path)
@@ -52,10 +55,10 @@ def read_regular(path: str | os.PathLike[str], *, what: str, error: type[Backpro
         name = os.fsdecode(name)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
-        mode = os.stat(name).st_mode  # refuse devices before opening them (opening one can have effects) ...
+        mode = os.stat(name).st_mode
         if not stat.S_ISREG(mode):
             raise error(f"{name}: is {file_kind(mode)}, not a regular file; refusing to read it as a {what}")
-        fd = os.open(name, flags)  # ... and check the opened descriptor again below: the path may be swapped
+        fd = os.open(name, flags)
     except FileNotFoundError:
         raise error(f"{name}: {what} not found") from None
     except IsADirectoryError:
@@ -72,6 +75,19 @@ def read_regular(path: str | os.PathLike[str], *, what: str, error: type[Backpro
             raise error(f"{name}: is {file_kind(st.st_mode)}, not a regular file; refusing to read it as a {what}")
         if st.st_size > limit:
             raise error(f"{name}: the {what} is {_size(st.st_size)}, more than the {_size(limit)} allowed")
+    except BaseException as e:
+        os.close(fd)
+        if isinstance(e, OSError) and not isinstance(e, BackpropLabError):
+            raise error(f"{name}: cannot read the {what} ({e.strerror or e})") from None
+        raise
+    return fd, name, st.st_size
+
+
+def read_regular(path: str | os.PathLike[str], *, what: str, error: type[BackpropLabError], limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see open_regular); reading stops, with `error`, if
+    the file grows past the limit while being read."""
+    fd, name, _ = open_regular(path, what=what, error=error, limit=limit)
+    try:
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(_CHUNK, limit + 1 - total))

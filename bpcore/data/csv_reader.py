@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import operator
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from bpcore.data import csv_fast
 from bpcore.data.csv_table import Table, is_number, quote, read_table
 from bpcore.data.dataset import Dataset
 from bpcore.errors import DataError
@@ -59,6 +61,15 @@ def _target_index(t: Table, target: str | int | None) -> int:
         raise DataError(f"{t.path}: target column index {target!r} is out of range for {m} columns; "
                         f"available (index = name): {_columns(t)}")
     return k % m
+
+
+def _feature_table(t: Table, target: str | int | None) -> int:
+    """The target column's index, once the table is known to have a feature column besides it."""
+    j = _target_index(t, target)
+    if len(t.names) < 2:
+        raise DataError(f"{t.path}: no feature column: the file has a single column {t.names[0]!r} "
+                        "(the target)")
+    return j
 
 
 def _check_shape(t: Table) -> None:
@@ -127,14 +138,23 @@ def _target(t: Table, j: int, task: TaskArg) -> tuple[np.ndarray, tuple[str, ...
             i = int(bad[0])
             raise DataError(f"{_where(t, i, j)}: target {quote(cells[i])} is not a finite number "
                             "(NaN and Inf are not allowed)")
-        uniq, y = np.unique(values, return_inverse=True)
-        integral = bool(np.all(values == np.round(values)))
-        as_classes = task == "classification" or (
-            task == "auto" and integral and len(uniq) <= MAX_AUTO_CLASSES and 2 * len(uniq) <= len(values)
-        )
-        if not as_classes:
-            return values.reshape(-1, 1), None
-        classes = tuple(_class_name(float(v)) for v in uniq)
+        return _numeric_target(t, j, values, task)
+    return _classes_of(t, j, y, classes)
+
+
+def _numeric_target(t: Table, j: int, values: np.ndarray, task: TaskArg) -> tuple[np.ndarray, tuple | None]:
+    """A finite numeric target column: class ids and names, or the regression column (see the task rule)."""
+    uniq, y = np.unique(values, return_inverse=True)
+    integral = bool(np.all(values == np.round(values)))
+    as_classes = task == "classification" or (
+        task == "auto" and integral and len(uniq) <= MAX_AUTO_CLASSES and 2 * len(uniq) <= len(values)
+    )
+    if not as_classes:
+        return values.reshape(-1, 1), None
+    return _classes_of(t, j, y, tuple(_class_name(float(v)) for v in uniq))
+
+
+def _classes_of(t: Table, j: int, y: np.ndarray, classes: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
     if len(classes) < 2:
         raise DataError(f"{t.path}: target column {j + 1} {t.names[j]!r} has a single class "
                         f"{quote(classes[0])}; classification needs at least two classes")
@@ -142,19 +162,27 @@ def _target(t: Table, j: int, task: TaskArg) -> tuple[np.ndarray, tuple[str, ...
 
 
 def read_csv(
-    source: str | os.PathLike, target: str | int | None = None, *, task: TaskArg = "auto"
+    source: str | os.PathLike, target: str | int | None = None, *, task: TaskArg = "auto",
+    progress: Callable[[float], None] | None = None,
 ) -> Dataset:
-    """Load a numeric CSV file as a Dataset; the target column (name or index, default last) becomes y."""
+    """Load a numeric CSV file as a Dataset; the target column (name or index, default last) becomes y.
+    `progress(fraction)` is called as a large file is read (the fast path's blocks)."""
     if task not in ("auto", "classification", "regression"):
         raise DataError(f"task must be 'auto', 'classification' or 'regression', got {task!r}")
+    try:  # large all-numeric files: pyarrow, straight into the matrix (csv_fast); anything else: the checked reader
+        sample, X, values = csv_fast.read_columns(source, lambda t: _feature_table(t, target), progress)
+    except csv_fast.Refused:
+        pass
+    else:
+        j = _target_index(sample, target)
+        y, classes = _numeric_target(sample, j, values, task)
+        features = tuple(name for k, name in enumerate(sample.names) if k != j)
+        return Dataset(Path(sample.path).stem, X, y, features, classes)
     t = read_table(source)
     if not t.rows:
         raise DataError(f"{t.path}: the file has a header (row {t.first_line}) but no data rows")
     _check_shape(t)
-    j = _target_index(t, target)
-    if len(t.names) < 2:
-        raise DataError(f"{t.path}: no feature column: the file has a single column {t.names[0]!r} "
-                        "(the target)")
+    j = _feature_table(t, target)
     X = _features(t, j)
     y, classes = _target(t, j, task)
     features = tuple(name for k, name in enumerate(t.names) if k != j)

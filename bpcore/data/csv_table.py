@@ -224,6 +224,11 @@ def _detect_header(first: list[str], body: list[list[str]], sample: str) -> bool
 def read_table(source: str | os.PathLike, max_rows: int | None = None) -> Table:
     """Read and split a CSV file into a Table (at most ``max_rows`` data rows after the header)."""
     path, text = _read_text(source)
+    return table_from_text(path, text, max_rows)
+
+
+def table_from_text(path: str, text: str, max_rows: int | None = None) -> Table:
+    """read_table of a file's text (or of its first lines: the fast reader's sample)."""
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
     lines = io.StringIO(text, newline="").readlines()

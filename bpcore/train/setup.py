@@ -20,11 +20,11 @@ from bpcore.nn import MLP
 _TOY_BYTES_PER_ROW = 4 * 8 * 4  # ≤ 2 inputs + 1 target (+ labels) as float64, drawn, shuffled, noised, kept
 
 
-def load_data(spec: DataSpec) -> Dataset:
+def load_data(spec: DataSpec, progress: Callable[[float], None] | None = None) -> Dataset:
     """The data set a DataSpec names: a toy set, a bundled set or `csv:<path>` (ConfigError before drawing a
-    toy set that cannot fit in memory)."""
+    toy set that cannot fit in memory); `progress(fraction)` follows the reading of a large CSV file."""
     if spec.source.startswith("csv:"):
-        return read_csv(spec.source[4:], target=spec.target, task=spec.task)
+        return read_csv(spec.source[4:], target=spec.target, task=spec.task, progress=progress)
     if spec.source in TOY_SOURCES:
         need, free = spec.n_samples * _TOY_BYTES_PER_ROW, available_bytes(torch.device("cpu"))
         if free is not None and need > free:

@@ -1,0 +1,115 @@
+"""The fast CSV path (pyarrow) reads every file exactly as the checked reader does, or refuses and lets it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpcore.data import csv_fast, read_csv
+from bpcore.data.csv_fast import Refused
+from bpcore.errors import DataError
+
+pytest.importorskip("pyarrow")
+
+rng = np.random.default_rng(0)
+NUMBERS = rng.integers(0, 256, (300, 5))
+LABELS = rng.integers(0, 3, 300)
+
+
+def _csv(delimiter=",", header=True, target_first=False, fmt="{}", labels=None):
+    rows = [[fmt.format(v) for v in r] for r in NUMBERS.tolist()]
+    ys = [str(v) for v in (labels if labels is not None else LABELS.tolist())]
+    names = [f"x{k}" for k in range(5)]
+    lines = [[y, *r] if target_first else [*r, y] for r, y in zip(rows, ys, strict=True)]
+    head = [["label", *names] if target_first else [*names, "label"]] if header else []
+    return "\n".join(delimiter.join(r) for r in head + lines) + "\n"
+
+
+READABLE = {  # files the fast path reads itself
+    "comma, header": (_csv(), {}),
+    "semicolon": (_csv(";"), {}),
+    "tab": (_csv("\t"), {}),
+    "no header": (_csv(header=False), {}),
+    "target first, by name": (_csv(target_first=True), {"target": "label"}),
+    "target by index": (_csv(target_first=True), {"target": 0}),
+    "decimals": (_csv(fmt="{}.25"), {}),
+    "quoted numbers": (_csv(fmt='"{}"'), {}),
+    "regression target": (_csv(labels=[f"{v / 7:.6f}" for v in range(300)]), {}),
+    "spaces around cells": (_csv(fmt=" {} "), {}),
+}
+
+REFUSED = {  # files the fast path leaves to the checked reader (same result, or the same error)
+    "text labels": _csv(labels=[("cat", "dog")[v % 2] for v in range(300)]),
+    "trailing delimiter": _csv().replace("\n", ",\n"),
+    "blank lines first": "\n\n" + _csv(),
+    "byte-order mark": "\ufeff" + _csv(),
+    "space aligned": _csv(" ").replace(" ", "  "),
+    "letter in row 201": _csv().replace("\n" + ",".join(map(str, NUMBERS[199])) + ",",
+                                        "\n" + ",".join(map(str, NUMBERS[199]))[:-1] + "x,", 1),
+    "nan cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\nnan,", 1),
+    "empty cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n,", 1),
+    "ragged row": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n", 1),
+}
+
+
+def _both(path, monkeypatch, **kw):
+    """(the fast path's outcome, the checked reader's outcome): a Dataset or the DataError's message."""
+    out = []
+    for fast in (True, False):
+        monkeypatch.setattr(csv_fast, "FAST_BYTES", 0 if fast else 1 << 62)
+        try:
+            out.append(read_csv(path, **kw))
+        except DataError as e:
+            out.append(str(e))
+    return out
+
+
+def _same(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+        return
+    # both readers parse each cell with a correctly rounded decimal → float64 conversion: equal values
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert (a.name, a.feature_names, a.class_names) == (b.name, b.feature_names, b.class_names)
+
+
+@pytest.mark.parametrize("name", list(READABLE))
+def test_fast_path_reads_like_the_checked_reader(name, tmp_path, monkeypatch):
+    text, kw = READABLE[name]
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    csv_fast.read_columns(path, lambda t: 0)  # taken, not refused
+    fast, checked = _both(path, monkeypatch, **kw)
+    _same(fast, checked)
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_fast_path_refuses_and_the_checked_reader_answers(name, tmp_path, monkeypatch):
+    path = tmp_path / "data.csv"
+    path.write_text(REFUSED[name])
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    with pytest.raises(Refused):
+        csv_fast.read_columns(path, lambda t: len(t.names) - 1)
+    fast, checked = _both(path, monkeypatch)
+    _same(fast, checked)
+
+
+@pytest.mark.parametrize("name,row,column", [("letter in row 201", 201, 5), ("nan cell", 152, 1),
+                                             ("empty cell", 152, 1)])
+def test_bad_cells_in_a_large_file_are_named_by_row_and_column(name, row, column, tmp_path, monkeypatch):
+    path = tmp_path / "data.csv"
+    path.write_text(REFUSED[name])
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    with pytest.raises(DataError, match=rf"row {row}, column {column} "):
+        read_csv(path)
+
+
+def test_progress_reaches_one(tmp_path, monkeypatch):
+    path = tmp_path / "data.csv"
+    path.write_text(_csv())
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    seen = []
+    read_csv(path, progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(300 / 301) and seen == sorted(seen)  # rows / lines (the header)
