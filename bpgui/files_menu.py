@@ -1,4 +1,5 @@
-"""The File menu: New, Open session, Save (Ctrl+S), Save as, Recent, Open CSV data, Export model, Export plots.
+"""The File menu: New, Open session, Open model, Save (Ctrl+S), Save as, Recent, Open CSV data, Export model,
+Export plots (PNG at a chosen size, SVG, CSV), each with its standard shortcut where there is one.
 
 Reading and writing is bpcore's (bpcore.session, bpcore.data through the controller) and pyqtgraph's
 exporters; this module picks paths, reports errors in a message box and keeps the Recent list. CSV data has
@@ -38,6 +39,12 @@ MODEL_FILTER = "Model file (*.safetensors);;All files (*)"
 CSV_FILTER = "CSV data (*.csv *.tsv *.txt);;All files (*)"
 PLOT_FILTER = "PNG image (*.png);;SVG drawing (*.svg);;CSV of the curves (*.csv)"
 IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+_KEY = QKeySequence.StandardKey
+#: Standard keys where the platform has none (Qt's offscreen platform has no Quit, for one)
+COMMON_KEYS = {_KEY.New: "Ctrl+N", _KEY.Open: "Ctrl+O", _KEY.Save: "Ctrl+S", _KEY.SaveAs: "Ctrl+Shift+S",
+               _KEY.Quit: "Ctrl+Q"}
+OPEN_MODEL_KEYS = "Ctrl+Shift+O"  # no standard key: Open's, with Shift
+EXPORT_MODEL_KEYS = "Ctrl+E"  # no standard key for Export: the common one
 PNG_SCALES = (1, 2, 3, 4)  # a PNG's size: this many times the plot's size on screen
 
 
@@ -146,6 +153,9 @@ class FileMenu(QObject):
                   lambda: self.new())
         self._add("open", "&Open session…", QKeySequence.StandardKey.Open,
                   "Open a session file: its weights, settings and history", lambda: self.open_session())
+        self._add("openModel", "Open &model…", OPEN_MODEL_KEYS,
+                  "Load a model file's network (architecture and weights) onto the data and settings in use",
+                  lambda: self.open_model())
         self.recent_menu = self.menu.addMenu("Open &recent")
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.setAccessibleName("recent sessions")
@@ -158,7 +168,7 @@ class FileMenu(QObject):
         self._add("openCsv", "Open CSV &data…", None,
                   "Train on a numeric CSV file: preview it, choose the target column and the task",
                   lambda: self.open_csv())
-        self._add("exportModel", "&Export model…", None,
+        self._add("exportModel", "&Export model…", EXPORT_MODEL_KEYS,
                   "Write the network and its experiment as a safetensors model file", lambda: self.export_model())
         self.export_menu = self.menu.addMenu("Export &plots")
         self.export_menu.setObjectName("exportPlotsMenu")
@@ -194,6 +204,21 @@ class FileMenu(QObject):
         ok = self._guard("Cannot open the session", self.controller.open_session, path)
         if ok:
             self._remember(path)
+        return ok
+
+    def open_model(self, path: str | None = None) -> bool:
+        """Load a model file's network onto the data and settings in use (asks for a file when path is None)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open model", self._folder(), MODEL_FILTER)
+            if not path:
+                return False
+        if not self._confirm_discard("loading another network"):
+            return False
+        ok = self._guard("Cannot open the model", self.controller.open_model, path)
+        if ok:
+            if self.settings is not None:
+                self.settings.setValue("lastFolder", os.path.dirname(os.path.abspath(path)))
+            self.window.statusBar().showMessage(f"network loaded from {path}", 5000)
         return ok
 
     def save(self) -> bool:
@@ -302,7 +327,9 @@ class FileMenu(QObject):
         action.setObjectName(f"{key}Action")
         action.setToolTip(tip)
         action.setStatusTip(tip)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):  # the platform's keys, else the common one
+            action.setShortcuts(QKeySequence.keyBindings(shortcut) or [QKeySequence(COMMON_KEYS[shortcut])])
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
         self.menu.addAction(action)

@@ -13,11 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QAction, QImage
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from bpcore.config import Experiment
 from bpcore.files import load_model_file
+from bpcore.nn import MLP
+from bpcore.session import save_model
 from bpgui.main_window import MainWindow
 from bpgui.settings import open_settings
 
@@ -219,3 +223,88 @@ def test_png_size_dialog_cancelled_writes_nothing(qtbot, boxes, tmp_path, monkey
     answer_dialogs(monkeypatch, path)
     export_action(window, "loss_curves").trigger()
     assert not path.exists() and not boxes
+
+
+# ---------------------------------------------------------------------------- item 4: File ▸ Open model
+
+
+def _model_file(folder: Path, sizes=(2, 5, 2), activations=("relu",), output="softmax", dtype=torch.float64) -> Path:
+    """A model file as a script writes it: a network of its own architecture, no experiment."""
+    model = MLP(sizes, activations, output, dtype=dtype)
+    path = folder / f"net-{'-'.join(map(str, sizes))}-{output}.safetensors"
+    save_model(path, model)
+    return path
+
+
+def test_open_model_loads_its_architecture_and_weights_onto_the_data_in_use(qtbot, boxes, tmp_path, monkeypatch):
+    window = make_window(qtbot, Experiment().replace(training={"epochs": 4}))
+    train_to_the_end(qtbot, window)
+    ctl = window.controller
+    data = ctl.trainer.dataset
+    path = _model_file(tmp_path)
+    saved = load_model_file(path).weights
+    answer_dialogs(monkeypatch, path)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not boxes and ctl.runner.wait()
+    t = ctl.trainer
+    assert t.model.sizes == (2, 5, 2) and t.model.activations == ("relu",) and t.dataset is data
+    assert ctl.experiment.model.hidden == (5,) and ctl.experiment.training.dtype == "float64"
+    assert all(torch.equal(a, b) for a, b in zip(t.model.weights, saved, strict=True))  # copies, exactly
+    assert ctl.latest.epoch == 0 and ctl.session_path is None and ctl.dirty
+    # the runner trains from the file's weights
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(ctl.latest.weights, saved, strict=True))
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    ({"sizes": (3, 4, 2)}, "maps 3 inputs to 2 outputs, but the data set 'spirals' needs 2 inputs and 2 outputs"),
+    ({"sizes": (2, 4, 5)}, "maps 2 inputs to 5 outputs, but the data set 'spirals' needs 2 inputs and 2 outputs"),
+    ({"sizes": (2, 4, 1), "output": "identity"}, "cannot be used on the data set 'spirals'"),
+])
+def test_open_model_that_does_not_fit_says_why_and_keeps_the_run(qtbot, boxes, tmp_path, monkeypatch, kwargs, says):
+    window = make_window(qtbot)
+    before = window.controller.trainer
+    path = _model_file(tmp_path, **kwargs)
+    answer_dialogs(monkeypatch, path)
+    window.files.actions["openModel"].trigger()
+    assert len(boxes) == 1 and boxes[0][0] == "Cannot open the model"
+    assert path.name in boxes[0][1] and says in boxes[0][1]
+    assert window.controller.trainer is before
+
+
+def test_open_model_takes_a_bpcore_train_file(qtbot, boxes, tmp_path, monkeypatch):
+    out = tmp_path / "cli.safetensors"
+    done = subprocess.run([sys.executable, "-m", "bpcore", "train", "--dataset", "spirals", "--epochs", "3",
+                           "--layers", "6", "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    window = make_window(qtbot)
+    answer_dialogs(monkeypatch, out)
+    window.files.actions["openModel"].trigger()
+    assert not boxes and window.controller.trainer.model.sizes == (2, 6, 2)
+    assert all(torch.equal(a, b) for a, b in zip(window.controller.trainer.model.weights,
+                                                 load_model_file(out).weights, strict=True))
+
+
+# --------------------------------------------------------------------- item 5: the File menu's shortcuts
+
+
+@pytest.mark.parametrize("action, keys, dialog", [
+    ("open", "Ctrl+O", "Open session"),
+    ("openModel", "Ctrl+Shift+O", "Open model"),
+    ("save", "Ctrl+S", "Save session"),  # no session file yet: Save asks for one
+    ("saveAs", "Ctrl+Shift+S", "Save session"),
+    ("exportModel", "Ctrl+E", "Export model"),
+])
+def test_file_actions_have_their_shortcuts_and_the_keys_trigger_them(qtbot, boxes, monkeypatch, action, keys, dialog):
+    window = make_window(qtbot)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT_MS)
+    asked = []
+    for name in ("getOpenFileName", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(lambda _parent, title, *a, **k: asked.append(title)
+                                                            or ("", "")))
+    shortcut = window.files.actions[action].shortcut()
+    assert shortcut == QKeySequence(keys)
+    assert keys in window.files.actions[action].shortcut().toString()
+    qtbot.keyClick(window.views.decision, shortcut[0].key(), shortcut[0].keyboardModifiers())
+    assert asked == [dialog]
