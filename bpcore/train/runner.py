@@ -484,9 +484,8 @@ class _Child:
             self.queue_job("play", ())
         elif name == "step":
             before = None
-            if t is not None and t.resume():  # a run goes on: ending it completes its current epoch
+            if t is not None and t.finish_epoch():  # a run goes on: it completes its current epoch and ends
                 before = t.epoch
-                t.stop()
             self.queue_job("step", (before,))
         elif name in ("pause", "resume", "stop"):
             with self.lock:

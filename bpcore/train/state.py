@@ -53,6 +53,7 @@ class RunControl:
         self._ranks = ranks
         self._active: str | None = None  # None, "claimed" (begin), "run" or "epoch" (a bare train_epoch)
         self._pause = self._stop = False
+        self.epoch_end_stop = False  # end the run when its current epoch is complete (a Step on a paused run)
         self.held = threading.Event()  # set while the training loop waits in a pause: its weights are still
 
     # ------------------------------------------------------------------------ the training side's calls
@@ -65,7 +66,7 @@ class RunControl:
             if self._active is not None:
                 raise TrainerBusyError("this Trainer is already training (one run at a time): stop that run first")
             self._active = kind
-            self._pause = self._stop = self.stop_request = self.hold = False
+            self._pause = self._stop = self.stop_request = self.hold = self.epoch_end_stop = False
             if kind != "epoch":
                 self.state, self.reason = RunState.RUNNING, ""
                 self.runs += 1
@@ -76,7 +77,7 @@ class RunControl:
             if self._active in ("claimed", "run") and not self.state.ended:
                 self.state, self.reason = RunState.STOPPED, "stopped by the user"
             self._active = None
-            self._pause = self._stop = self.stop_request = self.hold = False
+            self._pause = self._stop = self.stop_request = self.hold = self.epoch_end_stop = False
             self._changed.notify_all()
 
     def finish(self, state: RunState, reason: str) -> None:
@@ -138,6 +139,27 @@ class RunControl:
                 self.hold = self._stop
                 self._changed.notify_all()
             return self._active in ("claimed", "run") and not self.state.ended and not self._stopping
+
+    def stop_after_epoch(self) -> bool:
+        """Let the claimed run (a paused one continues) complete its current epoch, then end; True when there
+        is such a run."""
+        with self.lock:
+            if self._active not in ("claimed", "run") or self.state.ended or self._stopping:
+                return False
+            self.epoch_end_stop = True
+            if self._pause:
+                self._pause = False
+                self.state = RunState.RUNNING
+                self.hold = False
+                self._changed.notify_all()
+            return True
+
+    def epoch_done(self) -> None:
+        """The training loop completed an epoch: a stop_after_epoch() request now ends the run."""
+        with self.lock:
+            if self.epoch_end_stop:
+                self.epoch_end_stop = False
+                self._stop = self.hold = True
 
     def stop(self) -> None:
         """End the claimed run after its current step (a paused one too)."""

@@ -120,6 +120,11 @@ class Trainer:
         """Give back a claim of begin() whose run() will not come (its thread could not start)."""
         self._control.cancel()
 
+    def finish_epoch(self) -> bool:
+        """Let the run complete its current epoch (a paused one continues), then end it with state STOPPED:
+        a Step pressed on a paused run. True when a run goes on to do so."""
+        return self._control.stop_after_epoch()
+
     def pause(self) -> None:
         """Hold the run between two steps (the weights stay as they are); `state` is PAUSED on return."""
         self._control.pause()
@@ -188,6 +193,7 @@ class Trainer:
                 self._train_epoch()
                 if control.state.ended:
                     break
+                control.epoch_done()
                 resting = self.pace is not None and 1.0 / self.pace > snapshot_interval
                 if callback is not None and (resting or time.perf_counter() - tick[3] >= snapshot_interval):
                     tick[3] = time.perf_counter()
