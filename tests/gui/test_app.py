@@ -548,10 +548,6 @@ def test_after_pause_the_status_and_criteria_show_the_trainers_epoch_and_step(qt
     stop(window)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: a Step on a paused run resumes and stops it (bpcore/train/runner.py _Child.command 'step'), and "
-    "RunControl.stop breaks the mini-batch loop at once, so the interrupted epoch is recorded as a whole one "
-    "with only the steps done before the pause: Step adds no step (the issue's '27 steps' jump is now 0)"))
 def test_a_step_after_pause_completes_the_interrupted_epoch(qtbot, dialogs):
     """Step after Pause trains the rest of the interrupted epoch: the epoch count grows by one and the step
     count by at most one epoch's steps (9 = ⌈280 / 32⌉), ending at whole epochs again."""
