@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,11 +11,24 @@ from bpcore.optim import GradientDescent
 
 
 def test_step_is_eq10_exactly():
-    W = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
-    W.grad = torch.randn(4, 3, dtype=torch.float64)
-    before = W.detach().clone()
+    """One layer, softmax + cross-entropy: backward gives ∇_W J = [h, 1]ᵀ δ (eq. 9, 12) with δ = (o − onehot)/B
+    (eq. 8), both written out here in numpy; the step is then W ← W − μ h δᵀ (eq. 10), to float64 rounding."""
+    g = torch.Generator().manual_seed(0)
+    model = MLP([4, 3], [], seed=0, dtype=torch.float64)
+    x = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 2, 1, 2, 0])
+    (W,) = model.weights
+    before = W.detach().numpy().copy()
+    model.loss(model(x), t).backward()
+    h = np.hstack([x.numpy(), np.ones((5, 1))])  # [x, 1] (eq. 11)
+    z = h @ before
+    o = np.exp(z - z.max(1, keepdims=True))
+    o /= o.sum(1, keepdims=True)
+    delta = (o - np.eye(3)[t.numpy()]) / 5
+    grad = h.T @ delta  # Σ_batch h δᵀ
+    np.testing.assert_allclose(W.grad.numpy(), grad, rtol=0, atol=1e-15)  # a few ulp of O(1) numbers
     GradientDescent([W], lr=0.25).step()
-    assert torch.equal(W.detach(), before - 0.25 * W.grad)  # W ← W − μ h δᵀ
+    np.testing.assert_allclose(W.detach().numpy(), before - 0.25 * grad, rtol=0, atol=1e-15)
 
 
 def test_equals_plain_sgd_bit_for_bit():
