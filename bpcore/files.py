@@ -1,13 +1,15 @@
 """Safe model files: safetensors weights W0, W1, … plus JSON metadata; never pickle, always atomic writes.
 
 A model file holds one tensor per layer, ``W{l}`` of shape (sizes[l] + 1, sizes[l+1]) with the biases as its
-last row (eq. 11), and string metadata: ``format``, ``sizes``, ``activations``, ``output`` and optionally
-``experiment`` (experiment JSON) and ``extra`` (any JSON object: history, data description, …).
+last row (eq. 11) — a session file also ``G{l}``, the same shape: ∇W^(l) = [h, 1]ᵀ δ of the last mini-batch
+(eq. 9), so a reopened run shows the gradients it had — and string metadata: ``format``, ``sizes``,
+``activations``, ``output`` and optionally ``experiment`` (experiment JSON) and ``extra`` (any JSON object:
+history, data description, …).
 Loading parses only the safetensors header (JSON) and raw tensor bytes, so it can never execute code. Only a
 regular file of at most MAX_MODEL_BYTES is read (bpcore.safe_io), and the header — at most MAX_HEADER_BYTES,
-its metadata JSON nested at most MAX_JSON_DEPTH levels, exactly the tensors W0 … W(L−1) — is checked before
-any tensor is loaded. Files are written atomically by bpcore.atomic (which also removes stale temp files that
-killed saves to the same place left behind).
+its metadata JSON nested at most MAX_JSON_DEPTH levels, exactly the tensors W0 … W(L−1), and G0 … G(L−1) or
+none — is checked before any tensor is loaded. Files are written atomically by bpcore.atomic (which also removes
+stale temp files that killed saves to the same place left behind).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ModelFile:
     output: str
     experiment: Experiment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    grads: tuple[torch.Tensor, ...] | None = None  # ∇W^(l) of the last mini-batch (session files)
 
 
 def _cut(value: Any, limit: int = 80) -> str:
@@ -78,41 +81,51 @@ def _check_description(sizes: Any, activations: Any, output: Any) -> tuple[tuple
     return tuple(sizes), tuple(activations), output
 
 
-def _check_weights(weights: Sequence[torch.Tensor], sizes: tuple[int, ...]) -> None:
-    """ValueError unless there is one finite float32/float64 (D_in+1, D_out) tensor per layer, all one dtype."""
+def _check_weights(weights: Sequence[torch.Tensor], sizes: tuple[int, ...], name: str = "W",
+                   dtype: torch.dtype | None = None) -> None:
+    """ValueError unless there is one finite float32/float64 (D_in+1, D_out) tensor per layer, all one dtype
+    (`dtype` when given: the weights' for their gradients). `name` is the tensors' prefix: W, or G for ∇W."""
+    what = "weight" if name == "W" else "gradient"
     if len(weights) != len(sizes) - 1:
         raise ValueError(
-            f"holds {len(weights)} weight tensors but the description (sizes {_cut(list(sizes))}) has "
+            f"holds {len(weights)} {what} tensors but the description (sizes {_cut(list(sizes))}) has "
             f"{len(sizes) - 1} layers"
         )
+    first = dtype or (weights[0].dtype if weights else None)
     for l, W in enumerate(weights):
         want = (sizes[l] + 1, sizes[l + 1])
         if tuple(W.shape) != want:
             raise ValueError(
-                f"W{l} has shape {tuple(W.shape)} but the description says ({sizes[l]}+1, {sizes[l + 1]})"
+                f"{name}{l} has shape {tuple(W.shape)} but the description says ({sizes[l]}+1, {sizes[l + 1]})"
             )
         if W.dtype not in _DTYPES:
-            dtype = str(W.dtype).removeprefix("torch.")
-            raise ValueError(f"W{l} has dtype {dtype}; weights must be float32 or float64")
-        if W.dtype != weights[0].dtype:
-            raise ValueError(f"W{l} has dtype {W.dtype} but W0 has {weights[0].dtype}; all layers need one dtype")
+            shown = str(W.dtype).removeprefix("torch.")
+            raise ValueError(f"{name}{l} has dtype {shown}; {what}s must be float32 or float64")
+        if W.dtype != first:
+            raise ValueError(f"{name}{l} has dtype {W.dtype} but W0 has {first}; all layers need one dtype")
         bad = ~torch.isfinite(W)
         if bool(bad.any()):
             i, j = (int(k) for k in bad.nonzero()[0])
-            raise ValueError(f"W{l} holds a non-finite value ({W[i, j].item()}) at row {i}, column {j}")
+            raise ValueError(f"{name}{l} holds a non-finite value ({W[i, j].item()}) at row {i}, column {j}")
 
 
 def save_model_file(
     path: str | os.PathLike[str], weights: Sequence[torch.Tensor], sizes: Sequence[int],
     activations: Sequence[str], output: str, experiment: Experiment | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None, grads: Sequence[torch.Tensor] | None = None,
 ) -> None:
-    """Write weights + description to a safetensors file atomically; ModelFileError if they do not match."""
+    """Write weights (and the last mini-batch's gradients, for a session) + description to a safetensors file
+    atomically; ModelFileError if they do not match."""
     path = Path(path)
     try:
         sizes_t, acts, output = _check_description(list(sizes), list(activations), output)
         tensors = [W.detach().to("cpu").contiguous() for W in weights]
         _check_weights(tensors, sizes_t)
+        named = {f"W{l}": W for l, W in enumerate(tensors)}
+        if grads is not None:
+            grad_tensors = [G.detach().to("cpu").contiguous() for G in grads]
+            _check_weights(grad_tensors, sizes_t, "G", tensors[0].dtype)
+            named.update({f"G{l}": G for l, G in enumerate(grad_tensors)})
         if extra is not None and not isinstance(extra, dict):
             raise ValueError(f"extra must be a dict, got {type(extra).__name__}")
         metadata = {"format": FORMAT, "sizes": json.dumps(list(sizes_t)), "activations": json.dumps(list(acts)),
@@ -123,7 +136,7 @@ def save_model_file(
             metadata["extra"] = json.dumps(extra)
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"cannot save model file {path}: {e}") from None
-    data = safetensors_save({f"W{l}": W for l, W in enumerate(tensors)}, metadata=metadata)
+    data = safetensors_save(named, metadata=metadata)
     try:
         atomic_write_bytes(path, data)
     except OSError as e:
@@ -183,16 +196,22 @@ def _tensors(path: Path, data: bytes) -> dict[str, torch.Tensor]:
         raise _corrupt(path, str(e)) from None
 
 
-def _check_names(names: list[str], sizes: tuple[int, ...]) -> None:
-    """ValueError unless the file holds exactly W0 … W(L-1): decided from the header, before loading tensors."""
-    numbered = [f"W{l}" for l in range(len(names))]
-    if sorted(names) != sorted(numbered):
-        raise ValueError(f"holds tensors {_short(sorted(names))}; expected {_short(numbered)}")
-    if len(names) != len(sizes) - 1:
+def _check_names(names: list[str], sizes: tuple[int, ...]) -> bool:
+    """ValueError unless the file holds exactly W0 … W(L-1), and G0 … G(L-1) or none of them: decided from the
+    header, before loading tensors. True when the gradients are there."""
+    weights = [n for n in names if not n.startswith("G")]
+    grads = len(names) - len(weights)
+    numbered = [f"W{l}" for l in range(len(weights))] + [f"G{l}" for l in range(grads)]
+    if sorted(names) != sorted(numbered) or grads not in (0, len(weights)):
+        expected = [f"W{l}" for l in range(len(weights))]
+        raise ValueError(f"holds tensors {_short(sorted(names))}; expected {_short(expected)}"
+                         + (f" and G0 … G{len(weights) - 1} or no G" if grads else ""))
+    if len(weights) != len(sizes) - 1:
         raise ValueError(
-            f"holds {len(names)} weight tensors but the description (sizes {_cut(list(sizes))}) has "
+            f"holds {len(weights)} weight tensors but the description (sizes {_cut(list(sizes))}) has "
             f"{len(sizes) - 1} layers"
         )
+    return bool(grads)
 
 
 def _json(metadata: dict[str, str], key: str, path: Path) -> Any:
@@ -220,10 +239,13 @@ def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
         sizes, activations, output = _check_description(
             _json(metadata, "sizes", path), _json(metadata, "activations", path), metadata.get("output")
         )
-        _check_names(names, sizes)
+        has_grads = _check_names(names, sizes)
         tensors = _tensors(path, data)
-        weights = tuple(tensors[f"W{l}"] for l in range(len(names)))
+        weights = tuple(tensors[f"W{l}"] for l in range(len(sizes) - 1))
         _check_weights(weights, sizes)
+        grads = tuple(tensors[f"G{l}"] for l in range(len(sizes) - 1)) if has_grads else None
+        if grads is not None:
+            _check_weights(grads, sizes, "G", weights[0].dtype)
     except ValueError as e:
         raise ModelFileError(f"model file {path}: {e}") from None
     experiment = None
@@ -235,4 +257,4 @@ def load_model_file(path: str | os.PathLike[str]) -> ModelFile:
     extra = _json(metadata, "extra", path) if "extra" in metadata else {}
     if not isinstance(extra, dict):
         raise ModelFileError(f"model file {path}: metadata 'extra' must be a JSON object, got {type(extra).__name__}")
-    return ModelFile(weights, sizes, activations, output, experiment, extra)
+    return ModelFile(weights, sizes, activations, output, experiment, extra, grads)

@@ -231,19 +231,22 @@ class Session:
     history: dict[str, np.ndarray]
     extra: dict
     info: ModelInfo = field(default_factory=ModelInfo)
+    grads: tuple[torch.Tensor, ...] | None = None  # ∇W^(l) of the last mini-batch (CPU), when the file has them
 
     @property
     def progress(self) -> dict[str, Any]:
         """The recorded run as bpcore.train.restore_progress takes it (keywords after the history)."""
         i = self.info
-        return {"epoch": i.epoch, "step": i.step, "delta_history": i.delta_history, "best_epoch": i.best_epoch}
+        return {"epoch": i.epoch, "step": i.step, "delta_history": i.delta_history, "best_epoch": i.best_epoch,
+                "grads": self.grads}
 
 
 def save_model(path: str | os.PathLike[str], model: MLP, experiment: Experiment | None = None,
-               extra: dict | None = None) -> None:
-    """Write an MLP as a safetensors model file (atomic; never pickle)."""
+               extra: dict | None = None, grads=None) -> None:
+    """Write an MLP (and, for a session, the last mini-batch's ∇W per layer) as a safetensors model file (atomic;
+    never pickle)."""
     save_model_file(path, [W.detach() for W in model.weights], model.sizes, model.activations, model.output,
-                    experiment=experiment, extra=extra)
+                    experiment=experiment, extra=extra, grads=grads)
 
 
 def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> Session:
@@ -263,7 +266,7 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu")
             extra[name] = list(getattr(info, name))
     if info.standardise is not None:
         extra["standardise"] = info.standardise.to_json()
-    return Session(model, f.experiment, info.history, extra, info)
+    return Session(model, f.experiment, info.history, extra, info, f.grads)
 
 
 def data_extra(trainer) -> dict[str, Any]:
@@ -290,9 +293,11 @@ def _json_numbers(values: np.ndarray) -> list:
 
 def save_session(path: str | os.PathLike[str], trainer, extra: dict | None = None) -> None:
     """Write a Trainer's model, experiment, data description (`data_extra`) and record: history, mean |δ| per
-    layer and epoch, best epoch, epoch and step (NaN kept as null). The stopping criteria follow from the record
-    and the experiment's limits (restore_progress rebuilds them)."""
+    layer and epoch, best epoch, epoch and step (NaN kept as null), and the last mini-batch's ∇W per layer
+    (tensors G0 …, exact). The stopping criteria follow from the record and the experiment's limits
+    (restore_progress rebuilds them)."""
     history, delta = trainer.history.views()
     record = {"history": {k: _json_numbers(v) for k, v in history.items()}, "delta_history": _json_numbers(delta),
               "best_epoch": trainer.best_epoch, "epoch": trainer.epoch, "step": trainer.step_count}
-    save_model(path, trainer.model, trainer.experiment, {**data_extra(trainer), **(extra or {}), **record})
+    save_model(path, trainer.model, trainer.experiment, {**data_extra(trainer), **(extra or {}), **record},
+               grads=trainer.net.grads)

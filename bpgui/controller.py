@@ -302,7 +302,8 @@ class TrainingController(QObject):
         with torch.no_grad():
             for W, saved in zip(trainer.net.weights, snap.weights, strict=True):
                 W.copy_(torch.from_numpy(np.array(saved)))
-        restore_progress(trainer, snap.history, epoch=snap.epoch, step=snap.step, delta_history=snap.delta_history)
+        restore_progress(trainer, snap.history, epoch=snap.epoch, step=snap.step, delta_history=snap.delta_history,
+                         best_epoch=snap.best_epoch, grads=snap.grads)  # what a saved session holds
         self.trainer = trainer
         return trainer
 

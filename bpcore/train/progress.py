@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import torch
 
 from bpcore.train import stopping
 from bpcore.train.snapshot import HISTORY_KEYS
@@ -20,20 +21,23 @@ from bpcore.train.trainer import Trainer
 
 def restore_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epoch: int | None = None,
                    step: int | None = None, delta_history: np.ndarray | None = None,
-                   best_epoch: int | None = None) -> None:
+                   best_epoch: int | None = None, grads=None) -> None:
     """Append recorded history rows to a Trainer that has not trained yet and set its counters, best epoch
     and stopping criteria.
 
     `history` holds HISTORY_KEYS series of one length (missing keys count as NaN); `delta_history`
     (epochs, L) the mean |δ| per layer, NaN where unknown (files written before it was saved);
     `best_epoch` the epoch of the lowest validation loss as recorded (None: found in the record's
-    val_loss, as the trainer finds it: the first lowest value).
+    val_loss, as the trainer finds it: the first lowest value); `grads` ∇W^(l) of the last mini-batch per layer
+    (tensors or arrays of the weights' shapes: the Gradients view and the per-layer norms; None: zeros).
     """
     if trainer.epoch or trainer.history.n:
         raise ValueError("restore_progress needs a Trainer that has not trained yet")
     n = max((len(v) for v in history.values()), default=0)
     if n == 0:
         return
+    if grads is not None:
+        _restore_grads(trainer, grads)
     series = {k: np.asarray(history.get(k, np.full(n, np.nan)), dtype=float) for k in HISTORY_KEYS}
     n_layers = trainer.net.n_layers
     deltas = np.full((n, n_layers), np.nan) if delta_history is None else np.asarray(delta_history, dtype=float)
@@ -56,6 +60,18 @@ def restore_progress(trainer: Trainer, history: Mapping[str, np.ndarray], *, epo
         trainer.best_val = float(val[best])
         trainer.best_epoch = int(epochs[best]) if np.isfinite(epochs[best]) else best + 1
     _restore_criteria(trainer, series)
+
+
+def _restore_grads(trainer: Trainer, grads) -> None:
+    """Copy the recorded ∇W^(l) into the trainer's gradient buffer (ValueError on a shape that does not fit)."""
+    G = trainer.net.grads
+    given, want = [tuple(g.shape) for g in grads], [tuple(g.shape) for g in G]
+    if given != want:
+        raise ValueError(f"recorded gradients of shapes {given} do not fit the network's {want}")
+    with torch.no_grad():
+        for g, saved in zip(G, grads, strict=True):
+            g.copy_(saved if torch.is_tensor(saved) else torch.from_numpy(np.array(saved)))  # snapshots: read-only
+    trainer.grad_norms = np.array([float(torch.linalg.vector_norm(g)) for g in G])  # as _end_epoch computes them
 
 
 def _restore_criteria(trainer: Trainer, series: Mapping[str, np.ndarray]) -> None:

@@ -7,11 +7,13 @@ import json
 
 import numpy as np
 import pytest
+import safetensors
+import safetensors.torch
 
 from bpcore.config import Experiment
 from bpcore.errors import ModelFileError
 from bpcore.files import load_model_file, save_model_file
-from bpcore.session import load_model, save_session
+from bpcore.session import load_model, save_model, save_session
 from bpcore.train import Trainer, restore_progress
 
 
@@ -48,6 +50,33 @@ def test_session_keeps_delta_history_best_epoch_and_criteria(tmp_path):
     for a, b in zip(after.criteria, before.criteria, strict=True):
         # the same recorded numbers (time: the elapsed seconds of the last epoch's row, which is t.elapsed)
         assert a.value == pytest.approx(b.value, rel=1e-12, abs=0), a.name
+
+
+def test_session_keeps_the_last_gradients_exactly(tmp_path):
+    t = _trained(5)
+    before = t.snapshot(with_weights=True)
+    assert all(np.abs(G).max() > 0 for G in before.grads)
+    path = tmp_path / "run.safetensors"
+    save_session(path, t)
+    after = _reopened(path).snapshot(with_weights=True)
+    for a, b in zip(after.grads, before.grads, strict=True):
+        np.testing.assert_array_equal(a, b)  # safetensors stores the bytes: exact copies
+    # the same norms of the same tensors (torch.linalg.vector_norm, the same kernel on the same numbers)
+    np.testing.assert_allclose(after.grad_norms, before.grad_norms, rtol=1e-12, atol=0)
+    exported = tmp_path / "model.safetensors"
+    save_model(exported, t.model)  # a model file for eval holds no gradients
+    assert load_model_file(exported).grads is None
+
+
+def test_half_a_set_of_gradient_tensors_is_refused(tmp_path):
+    t = _trained(2)
+    path = tmp_path / "odd.safetensors"
+    save_session(path, t)
+    f = load_model_file(path)
+    tensors = {f"W{l}": W for l, W in enumerate(f.weights)} | {"G0": f.grads[0]}
+    safetensors.torch.save_file(tensors, str(path), metadata=safetensors.safe_open(str(path), "pt").metadata())
+    with pytest.raises(ModelFileError, match=r"odd\.safetensors: holds tensors \['G0', 'W0', 'W1', 'W2'\]"):
+        load_model(path)
 
 
 def test_finished_run_reopens_with_its_criterion_met_and_a_new_limit_shows_at_once(tmp_path):
