@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -31,12 +30,6 @@ needs_gloo = pytest.mark.skipif(
     not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
     reason="torch.distributed with the gloo backend is not available",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(procs: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
@@ -70,13 +63,14 @@ _DDP_WORKER = textwrap.dedent("""
     t = torch.randint(0, 3, (16,), generator=g)
     mine = slice(world.rank, None, world.size)
     model.loss(ddp(x[mine]), t[mine]).backward()  # mean over this rank's 8 rows; DDP averages the ranks
-    np.savez(sys.argv[1], *[W.grad.numpy() for W in model.weights])
+    np.savez(os.path.join(sys.argv[1], f"rank{world.rank}.npz"), *[W.grad.numpy() for W in model.weights])
     torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9).step()  # imports torch._dynamo, as the CLI's does
     del ddp  # it holds the process group
     shutdown(world)
     if sys.platform == "linux":  # gloo's worker threads must be joined, or they race the interpreter's exit
         names = [Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")]
-        print(*[n for n in names if "gloo" in n])
+        if any("gloo" in n for n in names):
+            print(world.rank, *[n for n in names if "gloo" in n])
 """)
 
 
@@ -92,15 +86,17 @@ def _grads(x, t) -> list[torch.Tensor]:
 
 
 @needs_gloo
+@pytest.mark.skipif(not TORCHRUN.is_file(), reason="torchrun is not installed beside this Python")
 def test_ddp_averages_to_the_full_batch_gradient(tmp_path):
-    port = str(_free_port())
-    procs = [subprocess.Popen([sys.executable, "-c", _DDP_WORKER, str(tmp_path / f"rank{r}.npz")], cwd=tmp_path,
-                              env=_env(RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-             for r in range(2)]
-    for code, out, err in _wait(procs):
-        assert code == 0, err
-        assert out.strip() == "", f"gloo threads left running after shutdown: {out}"
+    # torchrun --standalone picks a free port itself: no port chosen here that another process may take first
+    script = tmp_path / "worker.py"
+    script.write_text(_DDP_WORKER)
+    proc = subprocess.Popen([str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(script), str(tmp_path)],
+                            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    [(code, out, err)] = _wait([proc])
+    assert code == 0, err
+    assert out.strip() == "", f"gloo threads left running after shutdown: {out}"
     x, t = _batch()
     full = _grads(x, t)
     half = _grads(x[0::2], t[0::2])
