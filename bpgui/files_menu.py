@@ -9,6 +9,7 @@ whose target and task reach the controller's DataSpec together with the data rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +70,8 @@ def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: li
             raise ValueError(f"PNG scale must be one of {', '.join(map(str, PNG_SCALES))}, got {scale!r}")
         exporter = pg.exporters.ImageExporter(target)
         exporter.parameters()["width"] = round(exporter.parameters()["width"] * scale)
-        exporter.export(path)
+        with _scaled_with_the_rest(target):
+            exporter.export(path)
         return [path]
     if ext == ".svg":
         try:
@@ -87,6 +89,22 @@ def export_plot(target: pg.PlotItem | pg.GraphicsScene, path: str, csv_items: li
             written.append(out)
         return written
     raise ValueError(f"{path}: choose a .png, .svg or .csv file name")
+
+
+@contextlib.contextmanager
+def _scaled_with_the_rest(target: pg.PlotItem | pg.GraphicsScene):
+    """While exporting: items that keep their size on screen whatever the zoom (pyqtgraph's legends) follow the
+    painter's scale, so a 2× PNG has its legend at 2× like the axes and curves, not at 1× in a corner."""
+    scene = target if isinstance(target, QGraphicsScene) else target.scene()
+    flag = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+    fixed = [item for item in scene.items() if item.flags() & flag]
+    for item in fixed:
+        item.setFlag(flag, False)
+    try:
+        yield
+    finally:
+        for item in fixed:
+            item.setFlag(flag, True)
 
 
 def _show_dock_of(widget: QWidget) -> None:

@@ -241,6 +241,26 @@ def test_png_export_asks_for_the_size(qtbot, boxes, tmp_path, monkeypatch, choic
     assert asked[1][1] == choice
 
 
+def _top_band(path: Path) -> int:
+    """Height in pixels of the first run of rows from the top that hold dark (text or line) pixels."""
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
+    rgb = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    dark = (rgb[:, : image.width(), :3].max(axis=2) < 160).any(axis=1)
+    first = int(np.argmax(dark))
+    return int(np.argmin(dark[first:]))
+
+
+def test_png_at_twice_the_size_scales_the_legend_too(qtbot, boxes, tmp_path):
+    window = make_window(qtbot, Experiment().replace(training={"epochs": 3}))
+    train_to_the_end(qtbot, window)
+    for k in (1, 2):
+        assert window.files.export_plot("loss curves", str(tmp_path / f"loss{k}.png"), scale=k)
+    # the legend row above the plots (pyqtgraph draws legends at a fixed size on screen): its text is twice as
+    # tall at 2×, give or take the antialiased edge rows of each rendering
+    one, two = _top_band(tmp_path / "loss1.png"), _top_band(tmp_path / "loss2.png")
+    assert one > 5 and abs(two - 2 * one) <= 3, (one, two)
+
+
 def test_png_size_dialog_cancelled_writes_nothing(qtbot, boxes, tmp_path, monkeypatch):
     window = make_window(qtbot)
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a: ("", False)))
