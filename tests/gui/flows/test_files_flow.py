@@ -328,6 +328,13 @@ def test_open_model_takes_a_bpcore_train_file(qtbot, boxes, tmp_path, monkeypatc
     assert not boxes and window.controller.trainer.model.sizes == (2, 6, 2)
     assert all(torch.equal(a, b) for a, b in zip(window.controller.trainer.model.weights,
                                                  load_model_file(out).weights, strict=True))
+    assert window.controller.latest.epoch == 0  # a network onto the window's run, not the CLI's run
+    # the same file as a session: the CLI's run with its record (File ▸ Open session)
+    window.files.actions["open"].trigger()
+    assert not boxes and window.controller.runner.wait()
+    snap = window.controller.latest
+    assert snap.epoch == 3 and snap.delta_history.shape == (3, 2) and np.isfinite(snap.delta_history).all()
+    assert [c.name for c in snap.criteria][0] == "epochs" and snap.criteria[0].met
 
 
 # --------------------------------------------------------------------- item 5: the File menu's shortcuts
