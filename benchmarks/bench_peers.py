@@ -4,7 +4,8 @@ PyTorch loop (one hidden layer of 64 tanh units, mini-batch gradient descent μ 
 
 Each contender trains on bpcore's training part and is scored on its test part. bpcore runs as the window and CLI
 do, with every per-epoch metric (loss and accuracy of train, validation and test); the torch loop evaluates once at
-the end, as a plain loop does; scikit-learn computes its loss curve from the mini-batches. All three start from
+the end, as a plain loop does, and so does bpcore's second row (training.eval_every = the epochs, `bpcore train
+--eval-every`); scikit-learn computes its loss curve from the mini-batches. All three start from
 bpcore's initial weights (two classes: one logistic output unit, as scikit-learn uses). torch runs with the threads
 bpcore picks for the network (bpcore.train.threads: one for these sizes): the comparison is of the engines, not of
 thread pools. Times are of training alone (data loaded and split beforehand), median of interleaved rounds; round r
@@ -37,12 +38,13 @@ LR = {"sgd": 0.1, "adam": 0.001}
 HIDDEN, BATCH = 64, 32
 
 
-def experiment(source: str, optimizer: str, epochs: int, seed: int = 0, output: str = "auto") -> Experiment:
+def experiment(source: str, optimizer: str, epochs: int, seed: int = 0, output: str = "auto",
+               eval_every: int = 1) -> Experiment:
     """Round `seed` of a case: the same data split every round, another initialisation and shuffling."""
     return Experiment(data=DataSpec(source=source),
                       model=ModelSpec(hidden=(HIDDEN,), activation=("tanh",), init_seed=seed, output=output),
                       training=TrainSpec(epochs=epochs, batch_size=BATCH, lr=LR[optimizer], optimizer=optimizer,
-                                         seed=seed))
+                                         seed=seed, eval_every=eval_every))
 
 
 def run_bpcore(exp: Experiment, dataset, split) -> tuple[float, float]:
@@ -127,12 +129,14 @@ def main(argv=None) -> list[list[str]]:
         parts = [(getattr(split, p).X, getattr(split, p).y.reshape(-1)) for p in ("train", "test")]
         sigmoid = probe.output == "sigmoid"
         torch.set_num_threads(threads_for(probe.model.sizes, BATCH))
-        times = {k: [] for k in ("bpcore", "scikit-learn", "torch loop")}
+        times = {k: [] for k in ("bpcore", "bpcore, metrics at the end", "scikit-learn", "torch loop")}
         acc = {k: [] for k in times}
         for r in range(-1, args.rounds):  # round -1: warm-up (imports, first calls), not counted
             exp = experiment(source, optimizer, args.epochs, seed=max(r, 0), output=output)
             init = [W.detach().clone() for W in Trainer(exp, dataset, split=split).net.weights]
+            once = experiment(source, optimizer, args.epochs, seed=max(r, 0), output=output, eval_every=args.epochs)
             runs = {"bpcore": functools.partial(run_bpcore, exp, dataset, split),
+                    "bpcore, metrics at the end": functools.partial(run_bpcore, once, dataset, split),
                     "scikit-learn": functools.partial(run_sklearn, exp, parts, init),
                     "torch loop": functools.partial(run_torch, exp, parts, init, sigmoid)}
             for name in (list(runs) if r % 2 == 0 else list(reversed(runs))):
@@ -143,9 +147,11 @@ def main(argv=None) -> list[list[str]]:
         acc = {k: statistics.mean(v) for k, v in acc.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
         best = max(acc["scikit-learn"], acc["torch loop"])
-        row = [f"{source} ({optimizer})", f"{med['bpcore']:.3f}", f"{med['scikit-learn']:.3f}",
-               f"{med['torch loop']:.3f}", f"{med['bpcore'] / med['scikit-learn']:.2f}",
-               f"{med['bpcore'] / med['torch loop']:.2f}",
+        end = "bpcore, metrics at the end"
+        row = [f"{source} ({optimizer})", f"{med['bpcore']:.3f} / {med[end]:.3f}", f"{med['scikit-learn']:.3f}",
+               f"{med['torch loop']:.3f}",
+               f"{med['bpcore'] / med['scikit-learn']:.2f} / {med[end] / med['scikit-learn']:.2f}",
+               f"{med['bpcore'] / med['torch loop']:.2f} / {med[end] / med['torch loop']:.2f}",
                f"{acc['bpcore']:.3f} / {acc['scikit-learn']:.3f} / {acc['torch loop']:.3f}",
                "yes" if acc["bpcore"] >= best - 0.02 else "no"]
         print(" | ".join(row), flush=True)
@@ -154,8 +160,9 @@ def main(argv=None) -> list[list[str]]:
         write_section(
             args.out, "Peers: bpcore Trainer vs scikit-learn MLPClassifier vs a plain PyTorch loop",
             "python -m benchmarks.bench_peers --out docs/benchmarks.md",
-            ["set (optimizer)", "bpcore s", "scikit-learn s", "torch loop s", "bpcore / sklearn (≤ 0.8)",
-             "bpcore / torch (≤ 0.6)", "test accuracy bpcore / sklearn / torch", "within 0.02 of best peer"],
+            ["set (optimizer)", "bpcore s: every epoch's metrics / at the end", "scikit-learn s", "torch loop s",
+             "bpcore / sklearn (≤ 0.8)", "bpcore / torch (≤ 0.6)", "test accuracy bpcore / sklearn / torch",
+             "within 0.02 of best peer"],
             rows, f"64 tanh units, batch {BATCH}, {args.epochs} epochs, μ 0.1 (Adam: 0.001); times: median of "
                   f"{args.rounds} interleaved rounds, accuracy: mean over their seeds; see the module docstring "
                   "for what each contender does.")

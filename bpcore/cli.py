@@ -148,6 +148,8 @@ _TRAIN_FLAGS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("--device", "training", "device", str, "cpu | cuda | cuda:N"),
     ("--dtype", "training", "dtype", str, "float32 | float64"),
     ("--checkpoint-every", "training", "checkpoint_every", _scalar, "also write the model file every N epochs"),
+    ("--eval-every", "training", "eval_every", _scalar,
+     "evaluate train/val/test every N epochs and at the last (default 1: every epoch; small data trains faster)"),
 )
 
 

@@ -128,6 +128,7 @@ LIMITS: dict[str, Limit] = {
     "training.clip_norm": Limit(0.0, MAX_LOSS, lo_open=True),
     "training.seed": Limit(0, MAX_SEED, integer=True),
     "training.checkpoint_every": Limit(1, MAX_EPOCHS, integer=True),
+    "training.eval_every": Limit(1, MAX_EPOCHS, integer=True),
     # settings outside an experiment, checked by validate() like the others
     "run.threads": Limit(1, MAX_THREADS, integer=True),
     "run.pace": Limit(0.1, 1000.0),  # epochs per second at most (the window's speed control); None: no limit
@@ -391,6 +392,7 @@ class TrainSpec(_Section):
     device: str = "cpu"
     dtype: str = "float32"
     checkpoint_every: int | None = None
+    eval_every: int = 1  # loss and score of train/val/test every N epochs (and at the last); 1: every epoch
 
     def _check(self) -> None:
         self._choice("optimizer", OPTIMIZERS)

@@ -68,8 +68,8 @@ class Guard:
 
     def check(self, net: FlatNetwork, train_loss: float) -> str | None:
         """What went wrong, in words, or None while the run is healthy. `train_loss` is the training loss of
-        the current weights (all training rows at the end of an epoch, the step's rows in the replay);
-        net.flat_grad holds the last step's gradient."""
+        the current weights (all training rows at the end of an epoch, the step's rows in the replay and at an
+        epoch that training.eval_every does not evaluate); net.flat_grad holds the last step's gradient."""
         # max |·| is NaN when any entry is NaN and inf when any is ±inf: both tests from one read
         w, g = torch.stack((net.flat.abs().max(), net.flat_grad.abs().max())).tolist()
         if not math.isfinite(w):

@@ -136,6 +136,7 @@ OUT_OF_RANGE = [
     ("training", "device", "cuda:x", "training.device must be 'cpu', 'cuda' or 'cuda:N'"),
     ("training", "dtype", "float16", "training.dtype must be one of float32, float64"),
     ("training", "checkpoint_every", 0, r"training.checkpoint_every must be an integer in \[1, "),
+    ("training", "eval_every", 0, r"training.eval_every must be an integer in \[1, "),
 ]
 
 

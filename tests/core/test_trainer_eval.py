@@ -8,6 +8,7 @@ import pytest
 
 import bpcore.train.trainer as trainer_module
 from bpcore.config import DataSpec, Experiment, TrainSpec
+from bpcore.errors import ConfigError
 from bpcore.train import Trainer
 
 
@@ -29,3 +30,35 @@ def test_evaluate_all_equals_evaluate_per_part(join, source, split, monkeypatch)
                 assert math.isnan(both[part][key])
             else:
                 assert both[part][key] == pytest.approx(one[key], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("every,epochs,measured", [(1, 5, [1, 2, 3, 4, 5]), (2, 5, [2, 4, 5]), (10, 5, [5]),
+                                                   (3, 9, [3, 6, 9])])
+def test_eval_every_measures_every_nth_epoch_and_the_last(every, epochs, measured):
+    """training.eval_every N: losses and scores at epochs N, 2N, … and the last; NaN (a gap in the curves) in
+    between; the weights train exactly as with N = 1 (evaluation does not touch them)."""
+    def run(n):
+        t = Trainer(Experiment(data=DataSpec(source="iris"), training=TrainSpec(epochs=epochs, eval_every=n,
+                                                                                dtype="float64")))
+        t.run()
+        return t
+
+    t, every_epoch = run(every), run(1)
+    loss = t.history.views()[0]["train_loss"]
+    assert [e + 1 for e in range(epochs) if not math.isnan(loss[e])] == measured
+    assert (t.net.flat - every_epoch.net.flat).abs().max() == 0  # the same steps: nothing else differs
+    last = every_epoch.history.views()[0]["train_loss"][-1]
+    assert loss[-1] == pytest.approx(last, rel=1e-12)
+
+
+def test_eval_every_still_stops_a_diverging_run():
+    """Between measured epochs the divergence test looks at the weights and the gradient alone."""
+    t = Trainer(Experiment(data=DataSpec(source="spirals"), training=TrainSpec(epochs=50, lr=1e9, eval_every=7)))
+    snap = t.run()
+    assert snap.state == "diverged" and "diverged at epoch 1, step 1:" in snap.reason
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "3"])
+def test_eval_every_out_of_range_is_refused(bad):
+    with pytest.raises(ConfigError, match=r"training\.eval_every"):
+        TrainSpec(eval_every=bad)
