@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QToolButton
 
 from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, DataSpec
 from bpgui.docks import reset_layout
@@ -116,7 +116,10 @@ def click(qtbot, window: MainWindow, name: str) -> None:
     qtbot.mouseClick(window.toolbar.findChild(QToolButton, name), Qt.MouseButton.LeftButton)
 
 
-def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot):
+def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot, monkeypatch):
+    asked = []  # "Reset the network?" when new data comes during a run: the person answers Yes
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda _parent, title, *args, **kwargs: asked.append(title) or QMessageBox.StandardButton.Yes))
     window = make_window(qtbot)
     loss, score = window.views.loss.plot_items()
     click(qtbot, window, "playActionButton")
@@ -133,6 +136,17 @@ def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot):
     assert loss.getViewBox().viewRange()[0][1] <= 10.5  # the epoch axis of an empty run, not the old 40+
     assert all(curve.xData is None or len(curve.xData) == 0 for curve in window.views.loss.curves().values())
     assert window.views.loss.legend_names() == []
+
+    click(qtbot, window, "playActionButton")  # a new data set after some epochs: the same fresh start
+    qtbot.waitUntil(lambda: window.controller.latest.epoch >= 40, timeout=20_000)
+    click(qtbot, window, "playActionButton")
+    qtbot.waitUntil(lambda: window.controller.mode() != "running", timeout=10_000)
+    window.refresher.draw_now()
+    assert loss.getViewBox().viewRange()[0][1] >= 40
+    choose_source(qtbot, window, "moons")
+    window.refresher.draw_now()
+    assert loss.getViewBox().viewRange()[0][1] <= 10.5
+    assert all(curve.xData is None or len(curve.xData) == 0 for curve in window.views.loss.curves().values())
 
 
 def choose_source(qtbot, window: MainWindow, source: str) -> None:
