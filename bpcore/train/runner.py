@@ -83,6 +83,7 @@ class ProcessRunner:
         self._load: tuple | None = None  # the last load command, to rebuild a child that died
         self._watch: tuple | None = None  # the last watch command, likewise
         self._pace: tuple | None = None  # the last pace command, likewise
+        self._live: dict[str, tuple] = {}  # μ and batch size set since the last load, likewise
         self._sent = 0  # sequence number of the last command sent
         self._acked = 0  # sequence number of the last command the newest snapshot reflects
         self._expected: tuple[int, RunState] | None = None  # (seq, state) of the last state-changing command
@@ -134,6 +135,7 @@ class ProcessRunner:
         step) when given; a run going on is stopped first. Errors arrive in `error`."""
         weights = None if weights is None else tuple(np.array(W, dtype=np.float64) for W in weights)
         self._load = ("load", experiment, dataset, weights, progress)
+        self._live = {}  # μ and batch size changed since: the experiment's own until then
         self._send(self._load, RunState.IDLE)
 
     def watch(self, request) -> None:
@@ -166,12 +168,15 @@ class ProcessRunner:
         self._send(("stop",), RunState.STOPPED if self.state in (RunState.RUNNING, RunState.PAUSED) else None)
 
     def set_lr(self, lr: float) -> None:
-        """μ from the next epoch on; ConfigError here, before anything is sent, when out of range."""
-        self._send(("lr", validate("training.lr", lr)))
+        """μ from the next epoch on (also for a Trainer still being loaded); ConfigError here, before anything
+        is sent, when out of range."""
+        self._live["lr"] = ("lr", validate("training.lr", lr))
+        self._send(self._live["lr"])
 
     def set_batch_size(self, batch_size: int) -> None:
         """Mini-batch size from the next epoch on; ConfigError here when out of range."""
-        self._send(("batch_size", validate("training.batch_size", batch_size)))
+        self._live["batch_size"] = ("batch_size", validate("training.batch_size", batch_size))
+        self._send(self._live["batch_size"])
 
     def set_pace(self, epochs_per_second: float | None) -> None:
         """At most this many epochs per second, for this run and the next ones (None: no limit); ConfigError
@@ -211,7 +216,11 @@ class ProcessRunner:
             snap = self.latest
             if snap is not None and snap.weights is not None:
                 weights, progress = snap.weights, snap
+            live = self._live
             self.load(experiment, dataset, weights, progress)
+            for message in live.values():
+                self._live[message[0]] = message
+                self._send(message)
         for kept in (self._watch, self._pace):
             if kept is not None:
                 self._send(kept)
@@ -355,7 +364,7 @@ class _Job:
     def __init__(self, name: str, args: tuple) -> None:
         self.name, self.args = name, args
         self.seq = 0
-        self.kept: list[str] = []
+        self.kept: list[tuple[str, tuple]] = []  # (command, its arguments) for the job's Trainer or run
         self.done = False  # started: the kept commands were applied
         self.acknowledged = False
         self.end_seq = 0  # a stop that came while the job ran: acknowledged when it ends
@@ -487,23 +496,21 @@ class _Child:
             if t is not None and t.finish_epoch():  # a run goes on: it completes its current epoch and ends
                 before = t.epoch
             self.queue_job("step", (before,))
-        elif name in ("pause", "resume", "stop"):
+        elif name in ("pause", "resume", "stop", "lr", "batch_size"):
             with self.lock:
-                if self.queued:  # for the run the newest queued job is about to start: it applies them
-                    self.queued[-1].kept.append(name)
+                if self.queued:  # for the Trainer or run the newest queued job is about to start: it applies them
+                    self.queued[-1].kept.append((name, tuple(args)))
                     return False
-            if t is not None:
-                getattr(t, name)()
-                if name == "pause" and t.state is RunState.PAUSED and t.wait_held(PAUSE_WAIT):
-                    self.publish(t.snapshot(with_weights=True))  # the weights the pause holds, exactly
-                else:
-                    self.publish_state()
-        elif name == "lr":
-            if t is not None:
-                t.set_lr(*args)
-        elif name == "batch_size":
-            if t is not None:
-                t.set_batch_size(*args)
+            if t is None:
+                return False  # nothing loaded yet: the load's experiment carries μ and the batch size
+            if name in ("lr", "batch_size"):
+                getattr(t, "set_" + name)(*args)
+                return False
+            getattr(t, name)()
+            if name == "pause" and t.state is RunState.PAUSED and t.wait_held(PAUSE_WAIT):
+                self.publish(t.snapshot(with_weights=True))  # the weights the pause holds, exactly
+            else:
+                self.publish_state()
         elif name == "pace":  # kept for the Trainers loaded later too
             self.pace = args[0]
             if t is not None:
@@ -528,10 +535,10 @@ class _Child:
             job.done = True
             self.queued.remove(job)
         try:
-            for name in job.kept if t is not None else ():
-                getattr(t, name)()
+            for name, args in job.kept if t is not None else ():
+                getattr(t, "set_" + name if name in ("lr", "batch_size") else name)(*args)
         finally:
-            if acknowledge and "stop" not in job.kept:  # a kept stop: acknowledged when the run has ended
+            if acknowledge and ("stop", ()) not in job.kept:  # a kept stop: acknowledged when the run has ended
                 self.acknowledge(job)
 
     def acknowledge(self, job: _Job) -> None:
@@ -637,16 +644,25 @@ class _Child:
         rows = (start, {k: np.array(v[start:]) for k, v in snap.history.items()}, np.array(snap.delta_history[start:]))
         self.sent_rows, self.sent_source = n, source
         empty = {k: v[:0] for k, v in snap.history.items()}
-        return dataclasses.replace(self.with_views(snap), history=empty, delta_history=snap.delta_history[:0]), rows
+        return (dataclasses.replace(self.with_views(snap, source), history=empty, delta_history=snap.delta_history[:0]),
+                rows)
 
-    def with_views(self, snap):
-        """The snapshot with the window's request computed on its own weights (bpcore.train.views)."""
+    def with_views(self, snap, source):
+        """The snapshot with the window's request computed on its own weights by the Trainer that took it
+        (bpcore.train.views). Right after a new data set or network the window's request and the last snapshot
+        of the old Trainer may meet: a request that does not fit the snapshot's network is left for the next."""
         with self.send_lock:
-            t, request = self.trainer, self.request
-        if request is None or t is None or snap.weights is None or len(snap.weights) != t.net.n_layers:
+            request = self.request
+        t = source
+        if request is None or t is None or snap.weights is None or len(snap.weights) != t.net.n_layers \
+                or not views.fits(request, snap.weights[0].shape[0] - 1):
             return snap
-        data = views.compute(request, snap.weights, t.model.activations, t.output, t.parts,
-                             t.dataset.n_classes if t.task == "classification" else None)
+        try:
+            data = views.compute(request, snap.weights, t.model.activations, t.output, t.parts,
+                                 t.dataset.n_classes if t.task == "classification" else None)
+        except Exception as e:  # the window gets the reason; the snapshot still goes, and so do the next ones
+            self.send_error("views", e)
+            return snap
         return dataclasses.replace(snap, views=data)
 
     def send_error(self, command: str, e: BaseException) -> None:

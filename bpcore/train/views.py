@@ -39,6 +39,16 @@ class ViewData:
     confusion: np.ndarray | None = None  # (K, K) counts, row = true class, column = predicted
 
 
+def fits(request: ViewRequest, d_in: int) -> bool:
+    """Whether the request was made for a network of `d_in` inputs: its rows that wide, its field over a line
+    (one input) or a plane (two)."""
+    if request.rows is not None and request.rows.ndim == 2 and request.rows.shape[1] != d_in:
+        return False
+    if request.extent is not None and d_in != (1 if request.extent[2] == request.extent[3] else 2):
+        return False
+    return True
+
+
 def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Sequence[str], output: str,
             parts: dict | None = None, n_classes: int | None = None) -> ViewData:
     """Evaluate `request` on the snapshot's `weights` (numpy copies); `parts` (Trainer.parts) and `n_classes`

@@ -96,6 +96,8 @@ def test_load_error_is_reported_and_the_old_trainer_kept(runner):
 def test_killed_child_is_reported_and_play_recovers_with_the_progress():
     with ProcessRunner() as r:
         r.load(LONG)
+        r.set_lr(0.05)  # a change since the load: the restarted child must train with it, not the load's μ
+        r.set_batch_size(16)
         r.play()
         wait_for(lambda: r.latest is not None and r.latest.epoch >= 5, what="epochs")
         os.kill(r.pid, signal.SIGKILL)
@@ -103,8 +105,41 @@ def test_killed_child_is_reported_and_play_recovers_with_the_progress():
         assert "SIGKILL" in reason and not r.alive
         epoch = r.latest.epoch  # the last snapshot stays
         r.play()
-        wait_for(lambda: r.alive and r.latest.epoch > epoch, what="a fresh child continuing")
+        wait_for(lambda: r.alive and r.latest.epoch > epoch + 1, what="a fresh child continuing")
         assert r.failure is None and len(r.latest.history["epoch"]) >= epoch  # the record continues
+        assert r.latest.lr == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("setter", ["set_lr", "set_batch_size"])
+def test_settings_sent_while_the_trainer_is_built_reach_it(setter):
+    """μ or the batch size changed right after a load (the child is still building the Trainer) are applied to
+    that Trainer when it is ready, not dropped because there was none yet."""
+    with ProcessRunner(in_process=True) as r:
+        r.load(LONG)
+        getattr(r, setter)(0.05 if setter == "set_lr" else 7)
+        assert r.wait()
+        r.play()
+        wait_for(lambda: r.latest is not None and r.latest.epoch >= 2, what="epochs")
+        r.pause()
+        assert r.wait()
+        snap = r.latest
+        if setter == "set_lr":
+            assert snap.lr == pytest.approx(0.05)
+        else:  # 280 training rows: 40 steps an epoch in batches of 7, 9 in the default 32
+            assert snap.step >= 40 * snap.epoch
+        r.stop()
+
+
+@pytest.mark.parametrize("request_,d_in,fits", [
+    (ViewRequest(extent=(-2, 2, -2, 2)), 2, True), (ViewRequest(extent=(-2, 2, -2, 2)), 13, False),
+    (ViewRequest(extent=(-2, 2, 0, 0)), 1, True), (ViewRequest(extent=(-2, 2, 0, 0)), 2, False),
+    (ViewRequest(rows=np.zeros((5, 13))), 13, True), (ViewRequest(rows=np.zeros((5, 13))), 30, False),
+    (ViewRequest(confusion="test"), 30, True),
+])
+def test_a_view_request_fits_only_the_network_it_was_made_for(request_, d_in, fits):
+    from bpcore.train import views
+
+    assert views.fits(request_, d_in) is fits
 
 
 def test_close_ends_a_training_child_and_a_busy_one():
