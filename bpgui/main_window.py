@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from bpcore.config import DataSpec, Experiment, ModelSpec
 from bpcore.data import Dataset
+from bpcore.inspection import UpdateRule
 from bpgui import dialogs
 from bpgui.controller import TrainingController, available_devices, window_experiment
 from bpgui.docks import arrange, build_views, reset_layout
@@ -123,9 +124,11 @@ class MainWindow(QMainWindow):
         self.views.docks["inspector"].raise_()
 
     def _feed_inspector(self, t) -> None:
+        """The trainer's weights, rows and update rule (optimizer, L2, schedule, clipping) to the inspector; the
+        window's record Trainer has no optimizer state (the training process holds it): Update says so."""
         X, targets = t.rows()
         self.views.inspector.set_source(t.net.weights, t.net.activations, t.output, X, targets, t.base_lr,
-                                        t.dataset.class_names)
+                                        t.dataset.class_names, rule=UpdateRule.from_trainer(t))
 
     def set_pace(self, pace: float | None) -> None:
         """The speed control: at most `pace` epochs per second (None: as fast as it goes), remembered."""

@@ -34,3 +34,18 @@ def test_clicking_a_sample_inspects_it_with_the_trainers_numbers(qtbot):
     assert all(torch.equal(a, b) for a, b in zip(panel.session.source_weights(), before, strict=True))
     assert panel.run_check(wait=True).ok and panel.check_state() == "ok"
     window.close()
+
+
+def test_the_window_gives_the_inspector_the_trainers_update_rule(qtbot):
+    """Adam with L2 λ, a step schedule and clipping in the experiment: the inspector's update is the trainer's
+    rule (its card then says what it applies), not plain W − μ h δᵀ with the base μ."""
+    exp = Experiment().replace(training={"optimizer": "adam", "l2": 0.01, "schedule": "step", "step_size": 2,
+                                         "gamma": 0.5, "clip_norm": 1.0, "lr": 0.02})
+    window = MainWindow(exp, settings=None, ask_on_close=False, in_process=True)
+    qtbot.addWidget(window)
+    window.show()
+    window.views.scatter.sampleClicked.emit(3)
+    rule = window.views.inspector.session.rule
+    assert rule is not None and (rule.optimizer, rule.l2, rule.clip_norm, rule.schedule) == ("adam", 0.01, 1.0, "step")
+    assert not rule.is_plain()
+    window.close()
