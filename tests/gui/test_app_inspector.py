@@ -45,7 +45,8 @@ def test_the_window_gives_the_inspector_the_trainers_update_rule(qtbot):
     qtbot.addWidget(window)
     window.show()
     window.views.scatter.sampleClicked.emit(3)
-    rule = window.views.inspector.session.rule
-    assert rule is not None and (rule.optimizer, rule.l2, rule.clip_norm, rule.schedule) == ("adam", 0.01, 1.0, "step")
+    session = window.views.inspector.session
+    rule = session.rule()
+    assert session.rule_given() and (rule.optimizer, rule.l2, rule.clip_norm, rule.schedule) == ("adam", 0.01, 1.0, "step")
     assert not rule.is_plain()
     window.close()
