@@ -15,10 +15,13 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from bpcore.config import DataSpec, Experiment, ModelSpec
 from bpcore.data import Dataset
 from bpcore.inspection import UpdateRule
+from bpcore.lesson import Lesson
 from bpgui import dialogs
 from bpgui.controller import TrainingController, available_devices, window_experiment
 from bpgui.docks import arrange, build_views, reset_layout
 from bpgui.files_menu import FileMenu
+from bpgui.inspector import InspectorPanel
+from bpgui.inspector.lesson import LessonDialog, apply_lesson, example_lesson, lesson_size
 from bpgui.keys import WindowKeys
 from bpgui.panels.training_panel import TrainingDialog
 from bpgui.refresh import ViewRefresher
@@ -52,6 +55,7 @@ class MainWindow(QMainWindow):
         self.status = StatusLine(self.statusBar())
         self.files = FileMenu(self, self.controller, settings, self._plots, self._confirm_discard)
         self.training_dialog: TrainingDialog | None = None  # Training…, made when first opened
+        self.lesson_windows: list[InspectorPanel] = []  # View ▸ Lesson… windows still open
         self._build_view_menu()
         self.refresher = ViewRefresher(self.controller, self.views, self.status, on_mode=self._on_mode, parent=self)
         self._wire()
@@ -93,6 +97,12 @@ class MainWindow(QMainWindow):
                                             "and sized as at the first start")
         self.reset_layout_action.triggered.connect(lambda: reset_layout(self))
         menu.addAction(self.reset_layout_action)
+        self.lesson_action = QAction("&Lesson…", self)
+        self.lesson_action.setObjectName("lessonAction")
+        self.lesson_action.setToolTip("Type a small network, its rows and targets by hand (or load a lesson file) "
+                                      "and step through its backpropagation in a window of its own")
+        self.lesson_action.triggered.connect(lambda: self.open_lesson())
+        menu.addAction(self.lesson_action)
 
     def _wire(self) -> None:
         tb, ctl, v = self.toolbar, self.controller, self.views
@@ -129,6 +139,26 @@ class MainWindow(QMainWindow):
         X, targets = t.rows()
         self.views.inspector.set_source(t.net.weights, t.net.activations, t.output, X, targets, t.base_lr,
                                         t.dataset.class_names, rule=UpdateRule.from_trainer(t))
+
+    def open_lesson(self, lesson: Lesson | None = None) -> InspectorPanel | None:
+        """View ▸ Lesson…: type W, x and t (the documentation's 2-3-2 example to start from), then inspect them
+        in an inspector window of its own, sized to show every card (the trainer's network is not touched).
+        `lesson` given: skip the typing (tests, automation). For large type on a projector:
+        python -m bpgui.inspector.demo --lesson example."""
+        if lesson is None:
+            dialog = LessonDialog(example_lesson(), self)
+            if not dialog.exec():
+                return None
+            lesson = dialog.result_lesson()
+        panel = InspectorPanel()
+        panel.setWindowTitle("Backprop Lab — lesson")
+        panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        apply_lesson(panel, lesson)
+        panel.step_all()
+        panel.show()
+        panel.resize(lesson_size(panel))
+        self.lesson_windows = [w for w in self.lesson_windows if w.isVisible()] + [panel]
+        return panel
 
     def set_pace(self, pace: float | None) -> None:
         """The speed control: at most `pace` epochs per second (None: as fast as it goes), remembered."""
@@ -205,6 +235,8 @@ class MainWindow(QMainWindow):
             return
         self.refresher.stop()
         self.controller.shutdown()
+        for lesson in self.lesson_windows:  # windows of their own: they close with the app's main window
+            lesson.close()
         if self.settings is not None:
             save_layout(self.settings, self)
             save_last_experiment(self.settings, self.controller.experiment)

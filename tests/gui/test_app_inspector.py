@@ -47,6 +47,29 @@ def test_the_window_gives_the_inspector_the_trainers_update_rule(qtbot):
     window.views.scatter.sampleClicked.emit(3)
     session = window.views.inspector.session
     rule = session.rule()
-    assert session.rule_given() and (rule.optimizer, rule.l2, rule.clip_norm, rule.schedule) == ("adam", 0.01, 1.0, "step")
+    assert session.rule_given()
+    assert (rule.optimizer, rule.l2, rule.clip_norm, rule.schedule) == ("adam", 0.01, 1.0, "step")
     assert not rule.is_plain()
     window.close()
+
+
+def test_view_lesson_opens_a_lesson_window_with_its_numbers(qtbot, monkeypatch):
+    """View ▸ Lesson…: the typed network (here the example, the dialog accepted as it opens) in a window of its
+    own, every card shown without scrolling, its step plain eq. 10; the trainer's network is not touched."""
+    from bpgui.inspector import lesson as lesson_module
+
+    monkeypatch.setattr(lesson_module.LessonDialog, "exec", lambda self: (self.accept(), self.result())[1])
+    window = MainWindow(Experiment(), settings=None, ask_on_close=False, in_process=True)
+    qtbot.addWidget(window)
+    window.show()
+    weights = [W.clone() for W in window.controller.trainer.net.weights]
+    window.lesson_action.trigger()
+    (panel,) = window.lesson_windows
+    assert panel.isVisible() and panel.windowTitle() == "Backprop Lab — lesson"
+    shown = panel.session.source_weights()
+    example = lesson_module.example_lesson()
+    assert all(np.allclose(a.numpy(), b) for a, b in zip(shown, example.weights, strict=True))
+    assert panel.session.rule().is_plain()
+    assert all(torch.equal(a, b) for a, b in zip(weights, window.controller.trainer.net.weights, strict=True))
+    window.close()
+    assert not panel.isVisible()
