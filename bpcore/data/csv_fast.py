@@ -50,6 +50,18 @@ def _sample(head: bytes, path: str) -> Table:
     return sample
 
 
+def head_table(source: str | os.PathLike, max_rows: int) -> Table:
+    """The Table of a large file's first lines (at most `max_rows` data rows): a preview without reading the
+    whole file. Refused for a file under FAST_BYTES, or one whose head the checked reader must see whole."""
+    fd, path, size = open_regular(source, what="CSV file", error=DataError, limit=MAX_CSV_BYTES)
+    with os.fdopen(fd, "rb") as f:
+        if size < FAST_BYTES:
+            raise Refused("small file")
+        sample = _sample(f.read(SAMPLE_BYTES), path)
+    sample.rows, sample.lines = sample.rows[:max_rows], sample.lines[:max_rows]
+    return sample
+
+
 def _lines(f) -> int:
     """Newlines in the file, +1 when its last line has none: at least the number of rows."""
     f.seek(0)

@@ -197,5 +197,8 @@ def preview_csv(source: str | os.PathLike, n_rows: int = 20) -> tuple[list[str],
         raise DataError(f"n_rows must be an integer >= 0, got {n_rows!r}") from None
     if n < 0:
         raise DataError(f"n_rows must be >= 0, got {n}")
-    t = read_table(source, max_rows=n)
+    try:  # a large file: its first lines are enough (the whole file is read, and checked, on import)
+        t = csv_fast.head_table(source, max_rows=n)
+    except csv_fast.Refused:
+        t = read_table(source, max_rows=n)
     return t.names, t.rows

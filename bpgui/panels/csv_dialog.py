@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QMessageBox,
+    QProgressDialog,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -25,6 +26,11 @@ from bpgui.panels._widgets import describe, message_label
 from bpgui.panels.csv_preview_model import CsvPreviewModel
 
 PREVIEW_ROWS = 20
+PROGRESS_STEPS = 100
+
+
+class _Cancelled(Exception):
+    """The user cancelled reading a large file."""
 TASKS: tuple[tuple[str, str, str], ...] = (
     ("auto", "auto (decide from the target column)",
      "Text labels or a few integer values are classes; any other numbers are a regression target."),
@@ -149,12 +155,27 @@ class CsvImportDialog(QDialog):
         return self._buttons
 
     def accept(self) -> None:
-        """Read the whole file; on a DataError or OSError show it and stay open."""
+        """Read the whole file (a progress bar with Cancel when that takes more than a second); on a DataError or
+        OSError show it and stay open; a cancelled read also leaves the dialog open."""
+        bar = QProgressDialog(f"Reading {Path(self._path).name}…", "Cancel", 0, PROGRESS_STEPS, self)
+        bar.setWindowTitle("Import CSV")
+        bar.setWindowModality(Qt.WindowModality.WindowModal)
+        bar.setMinimumDuration(1000)
+
+        def progress(fraction: float) -> None:
+            bar.setValue(int(PROGRESS_STEPS * fraction))  # a modal bar handles the window's events here
+            if bar.wasCanceled():
+                raise _Cancelled
+
         try:
-            ds = read_csv(self._path, target=self.target(), task=self.task())
+            ds = read_csv(self._path, target=self.target(), task=self.task(), progress=progress)
+        except _Cancelled:
+            return
         except (DataError, OSError) as e:
             QMessageBox.critical(self, "Cannot import the CSV file", str(e))
             return
+        finally:
+            bar.close()
         self._dataset = ds
         super().accept()
 

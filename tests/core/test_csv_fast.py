@@ -113,3 +113,17 @@ def test_progress_reaches_one(tmp_path, monkeypatch):
     seen = []
     read_csv(path, progress=seen.append)
     assert seen and seen[-1] == pytest.approx(300 / 301) and seen == sorted(seen)  # rows / lines (the header)
+
+
+@pytest.mark.parametrize("name", ["comma, header", "no header", "semicolon"])
+def test_preview_of_a_large_file_reads_its_head_like_the_whole_file(name, tmp_path, monkeypatch):
+    from bpcore.data import preview_csv
+
+    path = tmp_path / "data.csv"
+    path.write_text(READABLE[name][0])
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 1 << 62)
+    whole = preview_csv(path, n_rows=20)
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    monkeypatch.setattr(csv_fast, "SAMPLE_BYTES", 400)  # a head of a few lines
+    head = preview_csv(path, n_rows=5)
+    assert head[0] == whole[0] and head[1] == whole[1][:5]

@@ -689,3 +689,32 @@ def test_training_panel_ranges_are_the_configs(training, key):
         assert spin.maximum() < limit.hi
     if value is not None and limit.lo_open:
         assert spin.minimum() > limit.lo
+
+
+@pytest.mark.parametrize("cancel", [False, True], ids=["read", "cancelled"])
+def test_csv_import_of_a_large_file_shows_progress_and_can_be_cancelled(qtbot, tmp_path, monkeypatch, cancel):
+    """A large file is read with a progress bar (its blocks report the fraction read); Cancel stops the read and
+    leaves the dialog open with nothing imported."""
+    pytest.importorskip("pyarrow")
+    from PySide6.QtWidgets import QProgressDialog
+
+    from bpcore.data import csv_fast
+    from bpgui.panels import csv_dialog
+
+    rows = "\n".join(f"{i % 7},{i % 5},{i % 3}" for i in range(3000))
+    path = tmp_path / "large.csv"
+    path.write_text("a,b,label\n" + rows + "\n")
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)  # the fast path, with its progress, for a small test file
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 4096)  # several blocks
+    values = []
+    monkeypatch.setattr(QProgressDialog, "setValue", lambda self, v: values.append(v))
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: cancel)
+    dialog = csv_dialog.CsvImportDialog(path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.accept()
+    if cancel:
+        assert dialog.isVisible() and dialog.dataset() is None and len(values) == 1
+    else:
+        assert dialog.result() == QDialog.DialogCode.Accepted and len(dialog.dataset()) == 3000
+        assert len(values) > 2 and values == sorted(values) and values[-1] >= 99
