@@ -88,7 +88,7 @@ class _GrowWhenShown(QObject):
         self.window, self.dock = window, dock
         self.restore: int | None = None  # the area's height before it grew, while grown
         self.left: int | None = None  # the height of the tab last hidden beside the panel (the area's height)
-        self.active = False  # not while the first-start arrangement shows and tabs the docks
+        self.active = True  # not while the first-start arrangement shows and tabs the docks (see pause)
         dock.visibilityChanged.connect(self._on_visibility)
         for other in others:  # a tab hidden beside the panel still has the area's height, up to date
             other.visibilityChanged.connect(lambda visible, other=other: self._on_other(other, visible))

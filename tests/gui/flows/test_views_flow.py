@@ -233,3 +233,15 @@ def test_inspector_opens_at_a_usable_size_and_gives_the_room_back(qtbot):
 
     v.docks["weights"].raise_()  # back to the heatmaps: the bottom area returns to its height
     qtbot.waitUntil(lambda: abs(v.docks["weights"].height() - start) <= 2, timeout=5_000)
+
+
+def test_inspector_grows_in_a_window_whose_layout_was_restored(qtbot):
+    """A second start restores the saved layout instead of arranging the docks: the inspector still opens
+    at a usable height."""
+    first = make_window(qtbot)
+    first.close()  # saves the layout in the (temporary) settings
+    window = make_window(qtbot)
+    assert window._arranged  # the layout came from the settings
+    v = window.views
+    v.docks["inspector"].raise_()
+    qtbot.waitUntil(lambda: v.docks["inspector"].height() >= 0.5 * window.height(), timeout=5_000)
