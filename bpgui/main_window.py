@@ -10,7 +10,7 @@ import os
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from bpcore.config import DataSpec, Experiment, ModelSpec
 from bpcore.data import Dataset
@@ -218,7 +218,11 @@ class MainWindow(QMainWindow):
         if self.controller.running and not dialogs.ask_reset(self, "data", self.controller.mode()):
             self._sync_controls()
             return
-        self._try("Cannot use the data", self.controller.set_data, data, dataset)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a large set: seconds to split and lay out
+        try:
+            self._try("Cannot use the data", self.controller.set_data, data, dataset)
+        finally:
+            QApplication.restoreOverrideCursor()
 
     def showEvent(self, event) -> None:
         """Arrange the docks for a first start once the window has its size (unless a layout was restored)."""

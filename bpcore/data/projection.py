@@ -6,12 +6,16 @@ import numpy as np
 
 from bpcore.errors import DataError
 
+PCA_ROWS = 8192  # the PCA axes of a larger set come from this many evenly spaced rows (a picture, not a fit)
+
 
 def project_2d(X: np.ndarray) -> np.ndarray:
     """(N, 2) coordinates: X itself if D == 2, X padded with zeros if D == 1, else its first 2 PCA scores.
 
     PCA centres X and projects it on the two leading right singular vectors (numpy SVD); each axis is
-    signed so that its largest loading is positive, which makes the picture deterministic.
+    signed so that its largest loading is positive, which makes the picture deterministic. For more than
+    PCA_ROWS rows the axes come from PCA_ROWS evenly spaced rows (the SVD of 60,000 × 784 took 4.7 s, of
+    8,192 × 784 a tenth of that), and every row is projected on them.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] < 1:
@@ -26,7 +30,8 @@ def project_2d(X: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros((0, 2))
     Xc = X - X.mean(axis=0)
-    _, _, vt = np.linalg.svd(Xc, full_matrices=False)
+    fit = Xc if n <= PCA_ROWS else Xc[np.linspace(0, n - 1, PCA_ROWS).astype(np.int64)]
+    _, _, vt = np.linalg.svd(fit, full_matrices=False)
     axes = vt[:2]
     if axes.shape[0] < 2:  # fewer rows than two: pad the missing axis with zeros
         axes = np.vstack([axes, np.zeros((2 - axes.shape[0], d))])

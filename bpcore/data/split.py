@@ -86,7 +86,7 @@ def split_dataset(
     mean = train.X.mean(axis=0)
     std = train.X.std(axis=0)
     std[std <= 1e-12 * np.abs(mean)] = 1.0  # a constant feature (std 0 up to rounding) is left unscaled
-    scaled = [
-        Dataset(d.name, (d.X - mean) / std, d.y, d.feature_names, d.class_names) for d in (train, val, test)
-    ]
-    return Split(*scaled, mean, std)
+    for d in (train, val, test):  # subset() copied the rows: standardise those copies in place (no temporaries)
+        d.X.__isub__(mean)
+        d.X.__itruediv__(std)
+    return Split(train, val, test, mean, std)
