@@ -334,7 +334,7 @@ def test_open_model_takes_a_bpcore_train_file(qtbot, boxes, tmp_path, monkeypatc
     assert not boxes and window.controller.runner.wait()
     snap = window.controller.latest
     assert snap.epoch == 3 and snap.delta_history.shape == (3, 2) and np.isfinite(snap.delta_history).all()
-    assert [c.name for c in snap.criteria][0] == "epochs" and snap.criteria[0].met
+    assert snap.criteria[0].name == "epochs" and snap.criteria[0].met
 
 
 # --------------------------------------------------------------------- item 5: the File menu's shortcuts
