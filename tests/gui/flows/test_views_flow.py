@@ -144,6 +144,7 @@ def test_reset_starts_the_loss_and_accuracy_plots_over(qtbot, monkeypatch):
     window.refresher.draw_now()
     assert loss.getViewBox().viewRange()[0][1] >= 40
     choose_source(qtbot, window, "moons")
+    qtbot.waitUntil(lambda: window.controller.latest.epoch == 0, timeout=10_000)
     window.refresher.draw_now()
     assert loss.getViewBox().viewRange()[0][1] <= 10.5
     assert all(curve.xData is None or len(curve.xData) == 0 for curve in window.views.loss.curves().values())
