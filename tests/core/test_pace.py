@@ -29,7 +29,7 @@ def test_paced_run_trains_at_most_pace_epochs_per_second():
     """10 epochs/s for 0.5 s: at most 6 epochs (the first starts at once), where an unpaced run does hundreds."""
     t = Trainer(EXP)
     t.set_pace(10.0)
-    thread = threading.Thread(target=t.run)
+    thread = threading.Thread(target=t.run, daemon=True)  # a failed test must not hang pytest's exit
     thread.start()
     time.sleep(0.5)
     t.stop()
@@ -42,7 +42,7 @@ def test_pause_and_stop_interrupt_a_resting_run():
     """At 0.1 epochs/s the loop rests 10 s after each epoch: pause holds and stop ends it without that wait."""
     t = Trainer(EXP)
     t.set_pace(0.1)
-    thread = threading.Thread(target=t.run)
+    thread = threading.Thread(target=t.run, daemon=True)  # a failed test must not hang pytest's exit
     thread.start()
     while t.epoch < 1:
         time.sleep(0.005)

@@ -27,14 +27,17 @@ def _paused_inside_an_epoch(t: Trainer) -> None:
 
 def test_finish_epoch_completes_the_paused_epoch_and_ends_the_run():
     t = Trainer(EXP)
-    thread = threading.Thread(target=t.run)
+    thread = threading.Thread(target=t.run, daemon=True)  # a failed test must not hang pytest's exit
     thread.start()
-    while t.epoch < 1:
-        time.sleep(0.001)
-    _paused_inside_an_epoch(t)
-    epoch, done = t.epoch, t._epoch_steps
-    assert t.finish_epoch()
-    thread.join(30)
+    try:
+        while t.epoch < 1:
+            time.sleep(0.001)
+        _paused_inside_an_epoch(t)
+        epoch, done = t.epoch, t._epoch_steps
+        assert t.finish_epoch()
+        thread.join(30)
+    finally:
+        t.stop()
     assert not thread.is_alive() and t.state is RunState.STOPPED
     assert t.epoch == epoch + 1 and t.step_count == PER_EPOCH * t.epoch  # the rest of it: PER_EPOCH − done steps
     assert done < PER_EPOCH
