@@ -199,7 +199,9 @@ def test_every_toolbar_setting_changes_while_training(qtbot, answers):
     assert (tr.batch_size, tr.l2, tr.optimizer, tr.epochs) == (16, 1e-4, "adam", 100000) and ctl.pace == 300.0
     answers.append(QMessageBox.StandardButton.Yes)  # the seed re-initialises the weights: asked, agreed
     type_into(tb.seed, "3")
-    assert ctl.experiment.model.init_seed == 3 and ctl.latest.epoch == 0 and not ctl.running
+    assert ctl.experiment.model.init_seed == 3 and not ctl.running
+    # the new weights' first snapshot comes from the training process a moment later
+    qtbot.waitUntil(lambda: ctl.runner.settled and ctl.latest.epoch == 0, timeout=TIMEOUT_MS)
     click(qtbot, window, tb.play_action)
     goes_on()
     assert not answers.warnings
