@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         ctl.trainerChanged.connect(lambda _t: self._sync_controls())
         ctl.dirtyChanged.connect(lambda _d: self._update_title())
         v.scatter.sampleClicked.connect(self.inspect_sample)
+        v.decision.sampleClicked.connect(self.inspect_sample)  # the central plot's samples too
         ctl.trainerChanged.connect(self._feed_inspector)
         v.data_panel.datasetChanged.connect(self.set_data)
         v.architecture_editor.architectureChanged.connect(self.set_architecture)

@@ -104,6 +104,7 @@ class ViewRefresher(QObject):
                            is_test=lay.held_out)
         v.decision.clear()
         rows = self._shown_rows if lay.kind == "projected" else slice(None)
+        v.decision.set_rows(self._shown_rows if lay.kind == "projected" else None)
         scale = presenters.value_scale_label(trainer, lay)
         if scale is None:
             v.decision.set_points(lay.xy[rows], None if lay.labels is None else lay.labels[rows],

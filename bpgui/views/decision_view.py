@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bpgui.views import _style, colour_image, palette
@@ -17,7 +17,10 @@ _TINT = 0.45  # share of the class colour in the field; the rest is white so poi
 
 class DecisionView(QWidget):
     """Classification: predicted-class field under the samples. Regression: the predicted value over the plane
-    (a colour map with its colour bar) or the fitted curve over the samples."""
+    (a colour map with its colour bar) or the fitted curve over the samples. A click on a sample emits
+    ``sampleClicked(row)`` with its row in the data set (set_rows maps the points drawn to those rows)."""
+
+    sampleClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +44,9 @@ class DecisionView(QWidget):
         self._plot.addItem(self._curve)
         self._points = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o")
         self._points.setZValue(10)
+        self._points.sigClicked.connect(self._on_clicked)
         self._plot.addItem(self._points)
+        self._rows: np.ndarray | None = None  # data-set row of each point drawn (None: point i is row i)
         # regression: the value scale of the field and the points (shown only while values are drawn)
         self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=palette.colormap(palette.VALUE_MAP),
                                     interactive=False, width=14)
@@ -155,6 +160,19 @@ class DecisionView(QWidget):
         self._colours = list(class_colours)
         brushes, pens = point_brushes_and_pens(labels, test, self._colours)
         self._points.setData(pos=x, brush=brushes, pen=pens)
+
+    def set_rows(self, rows: np.ndarray | None) -> None:
+        """The data-set row of each point drawn (a projected view draws a subset); None: point i is row i."""
+        self._rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def points_item(self) -> pg.ScatterPlotItem:
+        """The scatter item holding the samples."""
+        return self._points
+
+    def _on_clicked(self, _item: pg.ScatterPlotItem, points: Sequence, _ev: object) -> None:
+        if len(points):
+            i = int(points[0].index())
+            self.sampleClicked.emit(int(self._rows[i]) if self._rows is not None else i)
 
     def set_curve(self, x: np.ndarray, y_fit: np.ndarray) -> None:
         """Regression: draw the fitted curve (x sorted for you) and hide the class field."""

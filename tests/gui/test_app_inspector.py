@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from bpcore.config import Experiment
@@ -73,3 +74,23 @@ def test_view_lesson_opens_a_lesson_window_with_its_numbers(qtbot, monkeypatch):
     assert all(torch.equal(a, b) for a, b in zip(weights, window.controller.trainer.net.weights, strict=True))
     window.close()
     assert not panel.isVisible()
+
+
+@pytest.mark.parametrize("source", ["spirals", "digits"])  # a plane; a projection drawing 600 of 1,797 rows
+def test_clicking_a_sample_in_the_central_plot_inspects_its_row(qtbot, source):
+    from bpcore.config import DataSpec
+
+    window = MainWindow(Experiment(data=DataSpec(source=source)), settings=None, ask_on_close=False,
+                        in_process=True)
+    qtbot.addWidget(window)
+    window.show()
+    decision = window.views.decision
+    point = decision.points_item().points()[7]
+    rows = decision._rows
+    want = 7 if rows is None else int(rows[7])
+    assert source == "spirals" or want != 7  # the projected view's point 7 is another row of the data set
+    decision._on_clicked(decision.points_item(), [point], None)  # what pyqtgraph's sigClicked delivers
+    panel = window.views.inspector
+    assert window.views.docks["inspector"].isVisible()
+    assert panel.session.row() == want
+    window.close()
