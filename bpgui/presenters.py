@@ -30,7 +30,7 @@ def decision_request(trainer: Trainer, lay: Layout) -> ViewRequest:
     part = next((p for p in ("test", "val", "train") if len(trainer.parts[p])), "train")
     confusion = part if classification else None
     if lay.kind == "projected":
-        return ViewRequest(rows=lay.inputs[shown_rows(lay)] if classification else None, confusion=confusion)
+        return ViewRequest(rows=lay.inputs[shown_rows(lay)], confusion=confusion)
     extent = lay.extent if lay.kind == "plane" else (lay.extent[0], lay.extent[1], 0.0, 0.0)
     resolution = FIELD_RESOLUTION if lay.kind == "plane" else 2 * FIELD_RESOLUTION
     return ViewRequest(extent=extent, resolution=resolution, hidden_stride=THUMB_STRIDE, confusion=confusion)
@@ -43,8 +43,10 @@ def decision(snap: Snapshot, lay: Layout, task: str) -> tuple[str, tuple] | None
         return None
     if lay.kind == "projected":
         rows = shown_rows(lay)
-        if lay.labels is None or views.predicted is None or len(views.predicted) != len(rows):
+        if views.predicted is None or len(views.predicted) != len(rows):
             return None
+        if lay.labels is None:  # regression: each shown sample in the colour of the value predicted for it
+            return "set_value_points", (lay.xy[rows], views.predicted, lay.held_out[rows], value_levels(lay))
         return "set_points", (lay.xy[rows], views.predicted, lay.held_out[rows])
     f = views.field
     if f is None:
@@ -149,5 +151,6 @@ def decision_title(trainer: Trainer, lay: Layout) -> str:
         some = "every sample" if len(lay.xy) <= PROJECTED_POINTS else f"{PROJECTED_POINTS} of {len(lay.xy)} samples"
         return (f"{name}: predicted class of {some}, drawn at the PCA projection of its "
                 f"{lay.n_inputs} inputs (regions need 2 inputs)")
-    return (f"{name}: samples at their PCA projection of {lay.n_inputs} inputs, in the colour of their target "
+    some = "every sample" if len(lay.xy) <= PROJECTED_POINTS else f"{PROJECTED_POINTS} of {len(lay.xy)} samples"
+    return (f"{name}: value predicted for {some}, drawn at the PCA projection of its {lay.n_inputs} inputs "
             "(the predicted field needs 2 inputs)")

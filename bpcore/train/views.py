@@ -26,7 +26,7 @@ class ViewRequest:
     extent: tuple[float, float, float, float] | None = None  # field grid (x0, x1, y0, y1); y0 = y1 for a line
     resolution: int = 100  # field points per axis
     hidden_stride: int = 2  # the hidden neurons' fields (the network view's thumbnails) at every n-th point
-    rows: np.ndarray | None = None  # (n, D) standardised inputs whose predicted class the window shows
+    rows: np.ndarray | None = None  # (n, D) standardised inputs whose prediction the window shows
     confusion: str | None = None  # "train", "val" or "test": the part of the confusion matrix
 
 
@@ -35,7 +35,7 @@ class ViewData:
     """The request's answer for one snapshot (None where not asked for)."""
 
     field: Field | None = None  # float32; hidden at every hidden_stride-th point of xs and ys
-    predicted: np.ndarray | None = None  # (n,) class of each requested row
+    predicted: np.ndarray | None = None  # (n,) class of each requested row; regression: its value (1st output)
     confusion: np.ndarray | None = None  # (K, K) counts, row = true class, column = predicted
 
 
@@ -64,7 +64,9 @@ def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Se
     if request.rows is not None and len(request.rows):
         with torch.no_grad():
             x = torch.as_tensor(request.rows, dtype=Ws[0].dtype)
-            predicted = metrics.predicted(bp.forward_pass(x, Ws, activations)[2]).numpy()
+            z = bp.forward_pass(x, Ws, activations)[2]
+            predicted = (metrics.predicted(z) if bp.output_kind(output).classifies
+                         else bp.output(output, z)[:, 0].float()).numpy()
     confusion = None
     if request.confusion is not None and parts is not None and n_classes:
         p = parts[request.confusion]

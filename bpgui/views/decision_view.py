@@ -102,7 +102,8 @@ class DecisionView(QWidget):
 
     def set_value_points(self, x2: np.ndarray, values: np.ndarray, is_test: np.ndarray | None,
                          levels: tuple[float, float]) -> None:
-        """Regression: samples coloured by their target through the value colour map (levels as the field's):
+        """Regression: samples coloured by a value (their target, or the one predicted for them) through the value
+        colour map (levels as the field's):
         train filled, test hollow with a ring of its colour."""
         x = np.asarray(x2, dtype=float)
         test = np.zeros(len(x), dtype=bool) if is_test is None else np.asarray(is_test, dtype=bool)

@@ -322,3 +322,23 @@ def test_thread_fallback_exits_cleanly_right_after_close():
         proc = subprocess.run([sys.executable, "-c", _EXIT_RIGHT_AFTER_CLOSE], capture_output=True, text=True,
                               timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("source,output", [("iris", "softmax"), ("sine", "identity")])
+def test_view_rows_get_the_predicted_class_or_value(source, output):
+    """The projected view's rows: the class each is predicted (classification) or the predicted value
+    (regression, first output), from the snapshot's weights, to float32 rounding of the Trainer's own."""
+    from bpcore import backprop as bp
+    from bpcore.config import DataSpec
+    from bpcore.train import Trainer, views
+
+    t = Trainer(Experiment(data=DataSpec(source=source)))
+    t.train_epoch()
+    snap = t.snapshot(with_weights=True)
+    x = t.parts["test"].x
+    data = views.compute(ViewRequest(rows=x.numpy()), snap.weights, t.model.activations, t.output)
+    z = t.net.logits(x).detach()
+    if output == "softmax":
+        assert np.array_equal(data.predicted, z.argmax(1).numpy())
+    else:
+        assert np.allclose(data.predicted, bp.output(output, z)[:, 0].numpy(), rtol=1e-5, atol=1e-6)

@@ -69,6 +69,19 @@ def test_projected_view_shows_the_engines_predictions_for_the_shown_rows():
     assert presenters.decision(snap(ViewData(predicted=predicted[:-1])), lay, "classification") is None
 
 
+def test_projected_regression_colours_the_shown_rows_by_their_predicted_value():
+    lay = layout("projected", n=1500, d=5, labels=False)
+    rows = presenters.shown_rows(lay)
+    predicted = np.linspace(-1.0, 2.0, len(rows), dtype=np.float32)
+    method, (xy, values, held_out, levels) = presenters.decision(snap(ViewData(predicted=predicted)), lay,
+                                                                  "regression")
+    assert method == "set_value_points" and np.array_equal(values, predicted)
+    assert np.array_equal(xy, lay.xy[rows]) and levels == presenters.value_levels(lay)
+    assert np.array_equal(held_out, lay.held_out[rows])
+    assert presenters.decision_request(types.SimpleNamespace(task="regression", parts={"test": [1]}),
+                                       lay).rows.shape == (len(rows), 5)
+
+
 def test_thumbnails_are_inputs_hidden_and_outputs_in_unit_range():
     f = field(2, hidden=(3, 4))
     thumbs = presenters.thumbnails(snap(ViewData(field=f)), layout("plane"))
