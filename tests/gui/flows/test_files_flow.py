@@ -39,6 +39,13 @@ def make_window(qtbot, experiment: Experiment | None = None) -> MainWindow:
     return window
 
 
+def activate(qtbot, window: MainWindow) -> None:
+    """Make the window the active one, as a click on it does: its shortcuts then take keys (under a bare X
+    server without a window manager nothing activates it otherwise)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT_MS)
+
+
 def train_to_the_end(qtbot, window: MainWindow) -> None:
     window.toolbar.play_action.trigger()
     qtbot.waitUntil(lambda: window.controller.mode() == "finished", timeout=TIMEOUT_MS)
@@ -289,6 +296,7 @@ def test_open_model_loads_its_architecture_and_weights_onto_the_data_in_use(qtbo
     path = _model_file(tmp_path)
     saved = load_model_file(path).weights
     answer_dialogs(monkeypatch, path)
+    activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert not boxes and ctl.runner.wait()
     t = ctl.trainer
@@ -349,8 +357,7 @@ def test_open_model_takes_a_bpcore_train_file(qtbot, boxes, tmp_path, monkeypatc
 ])
 def test_file_actions_have_their_shortcuts_and_the_keys_trigger_them(qtbot, boxes, monkeypatch, action, keys, dialog):
     window = make_window(qtbot)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT_MS)
+    activate(qtbot, window)
     asked = []
     for name in ("getOpenFileName", "getSaveFileName"):
         monkeypatch.setattr(QFileDialog, name, staticmethod(lambda _parent, title, *a, **k: asked.append(title)
