@@ -186,7 +186,8 @@ class TrainingController(QObject):
             model = model.to(device=exp.training.device, dtype=getattr(torch, exp.training.dtype))
         trainer = Trainer(exp, old.dataset, split=old.split, model=model)
         history, delta = old.history.views()
-        restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta)
+        restore_progress(trainer, history, epoch=old.epoch, step=old.step_count, delta_history=delta,
+                         best_epoch=old.best_epoch, grads=old.net.grads)
         self._install(trainer)
         if was_running:
             self.play()

@@ -562,7 +562,8 @@ class _Child:
                     W.copy_(torch.from_numpy(saved))
         if progress is not None and progress.epoch:
             restore_progress(trainer, progress.history, epoch=progress.epoch, step=progress.step,
-                             delta_history=progress.delta_history)
+                             delta_history=progress.delta_history, best_epoch=progress.best_epoch,
+                             grads=progress.grads)
         # by the work's size, leaving the window its core; the thread fallback keeps the window's setting
         trainer.threads = (torch.get_num_threads() if self.fixed_threads
                            else threads_for(trainer.model.sizes, experiment.training.batch_size, spare=1))

@@ -176,12 +176,16 @@ def test_optimizer_and_epoch_limit_keep_weights_and_history(qtbot, dialogs):
     ctl = window.controller
     window.toolbar.play_action.trigger()
     qtbot.waitUntil(lambda: ctl.mode() == "finished", timeout=TIMEOUT_MS)
-    weights = [w.detach().clone() for w in ctl.synced().model.weights]
+    synced = ctl.synced()
+    weights = [w.detach().clone() for w in synced.model.weights]
+    grads, best = [G.clone() for G in synced.net.grads], synced.best_epoch
     window.toolbar.epochs.setValue(30)
     window.toolbar.optimizer.setCurrentIndex(window.toolbar.optimizer.findData("momentum"))
     t = ctl.trainer
     assert t.experiment.training.epochs == 30 and t.experiment.training.optimizer == "momentum"
-    assert t.epoch == 20 and t.history.n == 20
+    assert t.epoch == 20 and t.history.n == 20 and t.best_epoch == best
+    assert all(torch.equal(a, b) for a, b in zip(grads, t.net.grads, strict=True))  # the Gradients heatmaps
+    assert any(bool(G.abs().sum() > 0) for G in t.net.grads)
     assert all(torch.equal(a, b) for a, b in zip(weights, t.model.weights, strict=True))
     assert ctl.runner.wait() and all(np.array_equal(a.numpy(), b) for a, b in zip(weights, ctl.latest.weights,
                                                                                   strict=True))  # copies

@@ -121,8 +121,6 @@ def test_reopened_session_shows_gradients_criteria_and_best_epoch_as_they_were(q
     assert first[0] == 1 and first[1] == pytest.approx(recorded[0, 0], rel=1e-9)  # the CSV keeps 10 digits
 
 
-@pytest.mark.xfail(strict=True, reason="the training process loads a run without its gradients: "
-                   "bpcore/train/runner.py _job_load must pass grads=progress.grads to restore_progress (lead's file)")
 def test_reopened_session_shows_the_gradient_heatmaps_as_they_were(qtbot, boxes, tmp_path, monkeypatch):
     window = make_window(qtbot, Experiment().replace(data={"n_samples": 200}, training={"epochs": 6}))
     train_to_the_end(qtbot, window)
