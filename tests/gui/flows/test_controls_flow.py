@@ -7,6 +7,7 @@ server (QT_QPA_PLATFORM=xcb)."""
 from __future__ import annotations
 
 import pytest
+from flow_window import make_window
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -14,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from bpcore.config import MAX_EPOCHS, Experiment
 from bpgui.keys import takes_text
 from bpgui.main_window import MainWindow
-from bpgui.settings import open_settings
 
 TIMEOUT_MS = 30_000
 
@@ -42,14 +42,6 @@ def answers(monkeypatch) -> Answers:
     return queue
 
 
-def make_window(qtbot, experiment: Experiment | None = None) -> MainWindow:
-    window = MainWindow(experiment, settings=open_settings(), ask_on_close=False, in_process=True)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    QApplication.processEvents()
-    return window
 
 
 def click(qtbot, window: MainWindow, action) -> None:

@@ -14,29 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from flow_window import make_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from bpcore.config import Experiment
 from bpcore.files import load_model_file
 from bpcore.nn import MLP
 from bpcore.session import save_model
 from bpgui.main_window import MainWindow
-from bpgui.settings import open_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT_MS = 30_000
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def make_window(qtbot, experiment: Experiment | None = None) -> MainWindow:
-    window = MainWindow(experiment, settings=open_settings(), ask_on_close=False, in_process=True)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    QApplication.processEvents()
-    return window
 
 
 def activate(qtbot, window: MainWindow) -> None:

@@ -6,25 +6,18 @@ offscreen and under a real X server (QT_QPA_PLATFORM=xcb)."""
 from __future__ import annotations
 
 import numpy as np
+from flow_window import make_window
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QComboBox, QTableView
 
 from bpgui.inspector.table import VALUE_ROLE
 from bpgui.main_window import MainWindow
-from bpgui.settings import open_settings
 
 # the window's numbers are float32 (the default dtype); a sum over B rows against B × the mean of the same rows,
 # both from float32 kernels, agree to a few float32 ulp
 F32 = 1e-5
 
 
-def make_window(qtbot) -> MainWindow:
-    window = MainWindow(None, settings=open_settings(), ask_on_close=False, in_process=True)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    QApplication.processEvents()
-    return window
 
 
 def click(qtbot, widget) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from flow_window import make_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QToolButton
 
@@ -13,16 +14,6 @@ from bpcore.config import BUNDLED_SOURCES, TOY_SOURCES, DataSpec
 from bpgui.docks import reset_layout
 from bpgui.main_window import MainWindow
 from bpgui.panels.source_combo import SOURCE_ROLE
-from bpgui.settings import open_settings
-
-
-def make_window(qtbot, experiment=None) -> MainWindow:
-    window = MainWindow(experiment, settings=open_settings(), ask_on_close=False, in_process=True)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    QApplication.processEvents()
-    return window
 
 
 def dock_state(window: MainWindow) -> dict[str, tuple]:
