@@ -63,7 +63,7 @@ def run_and_capture(app: QApplication, args: argparse.Namespace) -> int:
         window.views.inspector.step_all()
         window.views.inspector.run_check(wait=True)  # the verdict is in the screenshot
         dock = window.views.docks["inspector"]
-        window.resizeDocks([dock], [int(window.height() * 0.66)], Qt.Orientation.Vertical)
+        window.resizeDocks([dock], [int(window.height() * 0.58)], Qt.Orientation.Vertical)
     for _ in range(3):  # let layouts settle, then draw every view once more
         window.refresher.tick()
         app.processEvents()
