@@ -338,7 +338,9 @@ def test_view_rows_get_the_predicted_class_or_value(source, output):
     x = t.parts["test"].x
     data = views.compute(ViewRequest(rows=x.numpy()), snap.weights, t.model.activations, t.output)
     z = t.net.logits(x).detach()
-    if output == "softmax":
-        assert np.array_equal(data.predicted, z.argmax(1).numpy())
+    if output == "softmax":  # the same class wherever the top two logits are not within float32 rounding
+        top2 = z.topk(2, dim=1).values
+        clear = (top2[:, 0] - top2[:, 1]).numpy() > 1e-5
+        assert (data.predicted == z.argmax(1).numpy())[clear].all() and clear.mean() > 0.9
     else:
         assert np.allclose(data.predicted, bp.output(output, z)[:, 0].numpy(), rtol=1e-5, atol=1e-6)
