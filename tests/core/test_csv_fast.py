@@ -36,6 +36,13 @@ READABLE = {  # files the fast path reads itself
     "quoted numbers": (_csv(fmt='"{}"'), {}),
     "regression target": (_csv(labels=[f"{v / 7:.6f}" for v in range(300)]), {}),
     "spaces around cells": (_csv(fmt=" {} "), {}),
+    "negative integers": (_csv(fmt="-{}"), {}),
+    "a decimal after the sample": (_csv().replace("\n" + str(NUMBERS[280, 0]) + ",",
+                                                  "\n" + str(NUMBERS[280, 0]) + ".5,", 1), {}),
+    "past int32 after the sample": (_csv().replace("\n" + str(NUMBERS[280, 0]) + ",", "\n4294967296,", 1), {}),
+    "a blank line inside": (_csv().replace("\n", "\n\n", 150).replace("\n\n", "\n", 149), {}),
+    "blank lines at the end": (_csv() + "\n\n", {}),
+    "CRLF line ends": (_csv().replace("\n", "\r\n"), {}),
 }
 
 REFUSED = {  # files the fast path leaves to the checked reader (same result, or the same error)
@@ -74,12 +81,18 @@ def _same(a, b):
     assert (a.name, a.feature_names, a.class_names) == (b.name, b.feature_names, b.class_names)
 
 
+@pytest.mark.parametrize("parts", [1, 3])
 @pytest.mark.parametrize("name", list(READABLE))
-def test_fast_path_reads_like_the_checked_reader(name, tmp_path, monkeypatch):
+def test_fast_path_reads_like_the_checked_reader(name, parts, tmp_path, monkeypatch):
+    """Also split into runs of lines read on threads (BLOCK_BYTES shrunk so a small file has several), and with
+    a sample of the first lines only (an integer sample, a cell further down that is not an int32)."""
     text, kw = READABLE[name]
     path = tmp_path / "data.csv"
-    path.write_text(text)
+    path.write_bytes(text.encode())
     monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    monkeypatch.setattr(csv_fast, "SAMPLE_BYTES", 2000)
+    monkeypatch.setattr(csv_fast, "PARTS", parts)
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1000)
     csv_fast.read_columns(path, lambda t: 0)  # taken, not refused
     fast, checked = _both(path, monkeypatch, **kw)
     _same(fast, checked)
@@ -112,7 +125,7 @@ def test_progress_reaches_one(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
     seen = []
     read_csv(path, progress=seen.append)
-    assert seen and seen[-1] == pytest.approx(300 / 301) and seen == sorted(seen)  # rows / lines (the header)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
 
 
 @pytest.mark.parametrize("name", ["comma, header", "no header", "semicolon"])
