@@ -272,23 +272,30 @@ class Field:
     hidden: list[np.ndarray]  # per hidden layer, (n_neurons, ny, nx) neuron outputs o = φ(z)
 
 
-def field(weights: Sequence[Tensor], activations: Sequence[str], output: str,
+def field(weights: Sequence[Tensor | np.ndarray], activations: Sequence[str], output: str,
           extent: tuple[float, float, float, float], resolution: int = 100) -> Field:
-    """Evaluate the network on a resolution × resolution grid over extent = (x0, x1, y0, y1)."""
-    W0 = weights[0].detach()
-    d_in = W0.shape[0] - 1
+    """Evaluate the network on a resolution × resolution grid over extent = (x0, x1, y0, y1), in numpy (the
+    activations' np_phi_) in the weights' precision (float32 below float64)."""
+    Ws = [np.asarray(W.detach().cpu() if isinstance(W, Tensor) else W) for W in weights]
+    dtype = np.float64 if Ws[0].dtype == np.float64 else np.float32
+    Ws = [W.astype(dtype, copy=False) for W in Ws]
+    d_in = Ws[0].shape[0] - 1
     x0, x1, y0, y1 = extent
     xs = np.linspace(x0, x1, resolution)
     ys = np.linspace(y0, y1, resolution) if d_in >= 2 else np.zeros(1)
     gx, gy = np.meshgrid(xs, ys)
-    grid = np.zeros((gx.size, d_in))
-    grid[:, 0] = gx.ravel()
+    h = np.zeros((gx.size, d_in), dtype=dtype)
+    h[:, 0] = gx.ravel()
     if d_in >= 2:
-        grid[:, 1] = gy.ravel()
-    with torch.no_grad():
-        Ws = [W.detach() for W in weights]
-        _, os, z = bp.forward_pass(torch.as_tensor(grid, dtype=W0.dtype, device=W0.device), Ws, activations)
-        out = bp.output(output, z)
+        h[:, 1] = gy.ravel()
+    hidden = []
+    for W, name in zip(Ws[:-1], activations, strict=True):
+        z = h @ W[:-1]  # eq. 2 with the bias row: z = h W[:-1] + W[-1]
+        z += W[-1]
+        h = bp.ACTIVATIONS[name].np_phi_(z)
+        hidden.append(h)
+    z = h @ Ws[-1][:-1]
+    z += Ws[-1][-1]
     shape = (len(ys), len(xs))
-    return Field(xs, ys, _np(out).reshape(*shape, -1),
-                 [_np(o).T.reshape(-1, *shape) for o in os])
+    return Field(xs, ys, bp.output_kind(output).np_o_(z).reshape(*shape, -1),
+                 [o.T.reshape(-1, *shape) for o in hidden])

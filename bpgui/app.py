@@ -76,8 +76,11 @@ def configure_threads(in_process: bool = False) -> int:
 
     import torch
 
+    from bpcore.train.threads import one_blas_thread
+
     n = max(1, (os.cpu_count() or 2) - 1) if in_process else 1
     torch.set_num_threads(n)
+    one_blas_thread()  # numpy's spinning BLAS threads would take the core the child trains on
     return n
 
 

@@ -14,10 +14,11 @@ a table of text cells, nor a second copy of the matrix).
 from __future__ import annotations
 
 import os
+import queue
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -88,31 +89,36 @@ def _cuts(data: bytes, start: int, parts: int) -> list[int]:
 
 
 def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, j: int, X: np.ndarray,
-          y: np.ndarray, done: list[int], slot: int, stop: threading.Event) -> None:
-    """Parse one run of lines into its rows of X and y (rows X.shape[0] at most: Refused beyond)."""
+          y: np.ndarray, done: list[int], slot: int, stop: threading.Event, blocks: queue.SimpleQueue) -> None:
+    """Parse one run of lines into its rows of X and y (rows X.shape[0] at most: Refused beyond), counting its
+    rows in done[slot], putting `slot` in `blocks` after each block and None when it ends, however it ends."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
-    reader = pc.open_csv(
-        pa.BufferReader(part),
-        read_options=pc.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
-        parse_options=pc.ParseOptions(delimiter=delimiter),
-        convert_options=pc.ConvertOptions(column_types=dict.fromkeys(names, kind), null_values=[],
-                                          strings_can_be_null=False, quoted_strings_can_be_null=False))
-    n = 0
-    for batch in reader:
-        m = batch.num_rows
-        if stop.is_set():
-            return
-        if n + m > len(X):
-            raise Refused("more rows than lines")
-        columns = [c.to_numpy(zero_copy_only=False) for c in batch.columns]
-        y[n:n + m] = columns.pop(j)
-        X[n:n + m] = np.stack(columns).T  # (D, m) in column order, then one transposing copy
-        if kind != pa.int32() and not (np.isfinite(X[n:n + m]).all() and np.isfinite(y[n:n + m]).all()):
-            raise Refused("NaN / Inf / empty cells: the checked reader names the cell")
-        n += m
-        done[slot] = n
+    try:
+        reader = pc.open_csv(
+            pa.BufferReader(part),
+            read_options=pc.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
+            parse_options=pc.ParseOptions(delimiter=delimiter),
+            convert_options=pc.ConvertOptions(column_types=dict.fromkeys(names, kind), null_values=[],
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
+        n = 0
+        for batch in reader:
+            m = batch.num_rows
+            if stop.is_set():
+                return
+            if n + m > len(X):
+                raise Refused("more rows than lines")
+            columns = [c.to_numpy(zero_copy_only=False) for c in batch.columns]
+            y[n:n + m] = columns.pop(j)
+            X[n:n + m] = np.stack(columns).T  # (D, m) in column order, then one transposing copy
+            if kind != pa.int32() and not (np.isfinite(X[n:n + m]).all() and np.isfinite(y[n:n + m]).all()):
+                raise Refused("NaN / Inf / empty cells: the checked reader names the cell")
+            n += m
+            done[slot] = n
+            blocks.put(slot)
+    finally:
+        blocks.put(None)
 
 
 def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
@@ -129,15 +135,18 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
     names = [f"c{k}" for k in range(width)]
     import pyarrow as pa
 
-    whole, done, stop = pa.py_buffer(data), [0] * len(lines), threading.Event()
+    whole, done, stop, blocks = pa.py_buffer(data), [0] * len(lines), threading.Event(), queue.SimpleQueue()
     offsets = np.cumsum([0, *lines])
     with ThreadPoolExecutor(len(lines), thread_name_prefix="bpcore-csv") as pool:
         jobs = [pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j,
-                            X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]], done, k, stop)
+                            X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]], done, k, stop, blocks)
                 for k, (a, b) in enumerate(pairwise(cuts))]
         try:
-            while wait(jobs, timeout=0.05).not_done:
-                if progress is not None:
+            ended = 0
+            while ended < len(jobs):  # the progress after each block, reported from this thread only
+                if blocks.get() is None:
+                    ended += 1
+                elif progress is not None:
                     progress(sum(done) / rows)
             for job in jobs:
                 job.result()

@@ -39,7 +39,7 @@ from bpcore.train import views
 from bpcore.train.history import History
 from bpcore.train.progress import restore_progress
 from bpcore.train.state import RunState
-from bpcore.train.threads import threads_for
+from bpcore.train.threads import one_blas_thread, threads_for
 from bpcore.train.trainer import Trainer
 
 # Nothing below imports on the threads it runs: an `import` statement calls builtins.__import__, which PySide6
@@ -353,6 +353,7 @@ def _child_main(conn, threads: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group: the parent decides
     if threads:
         torch.set_num_threads(threads)
+    one_blas_thread()  # the views' numpy products beside the training
     _Child(conn, fixed_threads=threads is not None).serve()
     os._exit(0)  # nothing to flush (the child writes no files); skips torch's slow interpreter teardown
 

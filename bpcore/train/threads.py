@@ -37,3 +37,13 @@ def using_threads(n: int) -> Iterator[None]:
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+def one_blas_thread() -> None:
+    """numpy's BLAS (OpenBLAS) on one thread in this process. Its idle threads spin for a while after each
+    product: the window's decision-field products (10,000 × 8 × 8) kept both cores of the machine busy and
+    slowed the training beside them to 0.63 of its speed. torch's own pool is not touched."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+

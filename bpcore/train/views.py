@@ -53,13 +53,13 @@ def compute(request: ViewRequest, weights: Sequence[np.ndarray], activations: Se
             parts: dict | None = None, n_classes: int | None = None) -> ViewData:
     """Evaluate `request` on the snapshot's `weights` (numpy copies); `parts` (Trainer.parts) and `n_classes`
     are needed for a confusion matrix."""
-    Ws = [torch.tensor(W) for W in weights]  # copies: the snapshot arrays are read-only
     f = None
     if request.extent is not None:
-        f = field(Ws, activations, output, request.extent, request.resolution)
+        f = field(weights, activations, output, request.extent, request.resolution)
         s = request.hidden_stride  # a fraction of the bytes to send: the thumbnails are small
         f = Field(f.xs, f.ys, f.output.astype(np.float32),
                   [np.ascontiguousarray(h[:, ::s, ::s], dtype=np.float32) for h in f.hidden])
+    Ws = [torch.tensor(W) for W in weights]  # copies: the snapshot arrays are read-only
     predicted = None
     if request.rows is not None and len(request.rows):
         with torch.no_grad():

@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QGraphicsItem
 from bpgui.describe import describe  # noqa: F401 (re-exported for this package's modules)
 from bpgui.views import palette
 
+# samples per pixel column that a curve's peak downsampling keeps (each column's min and max: the same envelope);
+# pyqtgraph's default keeps 5, and stroking 2-pixel pens through them took a quarter of the GUI thread in a run
+SAMPLES_PER_PIXEL = 1.0
+
 
 def layout_widget() -> pg.GraphicsLayoutWidget:
     """A GraphicsLayoutWidget on the shared background."""

@@ -126,7 +126,8 @@ class GradientView(QWidget):
             plot.removeItem(curve)
         colours = palette.class_colours(n_layers)
         self._curves = [
-            plot.plot(pen=pg.mkPen(colours[k], width=2), name=f"δ({k + 1})", connect="finite") for k in range(n_layers)
+            plot.plot(pen=pg.mkPen(colours[k], width=2), name=f"δ({k + 1})", connect="finite",
+                      autoDownsampleFactor=_style.SAMPLES_PER_PIXEL) for k in range(n_layers)
         ]
         self._legend.clear()
         for k, curve in enumerate(self._curves):

@@ -82,9 +82,10 @@ class LossPlot(QWidget):
         self._loss_curves: dict[str, pg.PlotDataItem] = {}
         self._score_curves: dict[str, pg.PlotDataItem] = {}
         for key, _label, colour in SPLITS:
-            pen = pg.mkPen(colour, width=2)
-            self._loss_curves[key] = self._loss.plot(pen=pen, connect="finite")
-            self._score_curves[key] = self._score.plot(pen=pen, connect="finite")
+            style = {"pen": pg.mkPen(colour, width=2), "connect": "finite",
+                     "autoDownsampleFactor": _style.SAMPLES_PER_PIXEL}
+            self._loss_curves[key] = self._loss.plot(**style)
+            self._score_curves[key] = self._score.plot(**style)
             # names for pyqtgraph's CSV exporter (set after creation: the legend is managed by _sync_legend)
             self._loss_curves[key].opts["name"] = f"{key}_loss"
             self._score_curves[key].opts["name"] = f"{key}_accuracy"

@@ -46,3 +46,20 @@ def test_trainer_trains_with_its_threads_and_restores_torchs(threads, monkeypatc
     assert seen == [threads or 1] * 2
     assert torch.get_num_threads() == before
 
+
+
+def test_one_blas_thread_limits_numpy_blas_and_leaves_torch_alone():
+    """Run in a fresh interpreter: the limit is process-wide."""
+    import ast
+    import subprocess
+    import sys
+
+    code = ("import numpy, torch, threadpoolctl\n"
+            "torch.set_num_threads(2)\n"
+            "from bpcore.train.threads import one_blas_thread\n"
+            "one_blas_thread()\n"
+            "blas = [p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']\n"
+            "print(blas, torch.get_num_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    blas, torch_threads = out.rsplit(" ", 1)
+    assert set(ast.literal_eval(blas)) <= {1} and torch_threads == "2"

@@ -367,3 +367,26 @@ def test_loss_curves_equal_history_is_not_drawn_again(qtbot):
     assert lp.curves()["train_loss"].yData[-1] == 0.5
     lp.clear()
     assert lp.curves()["train_loss"].xData is None and not lp._best_lines[0].isVisible()
+
+
+@pytest.mark.parametrize("which", ["loss", "gradients"])
+def test_long_curves_are_drawn_through_about_two_points_per_pixel_column(qtbot, which, rng):
+    """100,000 epochs in a 600-pixel plot: peak downsampling keeps each pixel column's min and max (the same
+    envelope), not pyqtgraph's default 5 samples per column (2-pixel pens stroked through them took a quarter of
+    the GUI thread while training)."""
+    n = 100_000
+    e = np.arange(1, n + 1, dtype=float)
+    if which == "loss":
+        from bpgui.views import LossPlot
+
+        view = show(qtbot, LossPlot())
+        view.set_history({"epoch": e, "train_loss": 1 / e + rng.random(n) * 0.01})
+        plot, curve = view._loss, view.curves()["train_loss"]
+    else:
+        view = show(qtbot, GradientView())
+        view.set_delta_history(e, np.abs(rng.normal(size=(n, 2))))
+        plot, curve = view._delta.getPlotItem(), view._curves[0]
+    qtbot.wait(50)
+    drawn = curve.curve.getData()[0]
+    width = plot.getViewBox().width()
+    assert width > 100 and len(drawn) <= 2 * width + 8 and drawn[-1] >= n - n / width
