@@ -44,6 +44,12 @@ def chance_loss(net: FlatNetwork, output: str, part: Part) -> float:
         return float(net.loss(z, t))
 
 
+def maxima_of(net: FlatNetwork) -> list[torch.Tensor]:
+    """max |W| and max |∇W| over the flat buffers, as 0-d tensors (NaN when any entry is NaN, inf when any is
+    ±inf: every test of Guard.check from one read)."""
+    return torch._foreach_norm([net.flat, net.flat_grad], math.inf)
+
+
 @dataclass(frozen=True)
 class Guard:
     """The divergence criterion of one run: limits fixed when the Trainer is built."""
@@ -66,12 +72,12 @@ class Guard:
             w_limit = max(w_limit, LOSS_FACTOR * float(train.target.abs().max()))
         return cls(reference, limit, w_limit)
 
-    def check(self, net: FlatNetwork, train_loss: float) -> str | None:
+    def check(self, net: FlatNetwork, train_loss: float, maxima: tuple[float, float] | None = None) -> str | None:
         """What went wrong, in words, or None while the run is healthy. `train_loss` is the training loss of
         the current weights (all training rows at the end of an epoch, the step's rows in the replay and at an
-        epoch that training.eval_every does not evaluate); net.flat_grad holds the last step's gradient."""
-        # max |·| is NaN when any entry is NaN and inf when any is ±inf: both tests from one read
-        w, g = torch.stack((net.flat.abs().max(), net.flat_grad.abs().max())).tolist()
+        epoch that training.eval_every does not evaluate); net.flat_grad holds the last step's gradient.
+        `maxima`: (max |W|, max |∇W|) when the caller read them already (`maxima_of`)."""
+        w, g = maxima if maxima is not None else torch.stack(maxima_of(net)).tolist()
         if not math.isfinite(w):
             return "the weights became NaN/Inf"
         if not math.isfinite(train_loss):
