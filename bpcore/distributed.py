@@ -105,15 +105,16 @@ def shutdown(world: World) -> None:
         torch.distributed.destroy_process_group()
 
 
-def sharded_step(net, world: World, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
-    """Write the full mini-batch ∇_W J into net.flat_grad on every rank, each computing only its rows.
+def sharded_step(net, world: World, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None,
+                 loss: bool = False) -> Tensor | None:
+    """Write the full mini-batch ∇_W J into net.flat_grad on every rank, each computing only its rows; with
+    `loss` in a World of one, also return the batch's J (FlatNetwork.step), else None.
 
     ∇ of the batch mean = Σ_ranks (n_rank / n_batch) · ∇ of the mean over the rank's rows; one all-reduce.
     `net` is a bpcore.train.FlatNetwork.
     """
     if world.size == 1:
-        net.step(inputs, target, deltas)
-        return
+        return net.step(inputs, target, deltas, loss)
     n = len(target)
     mine = slice(world.rank, None, world.size)
     x, t = inputs[mine], target[mine]
@@ -123,3 +124,4 @@ def sharded_step(net, world: World, inputs: Tensor, target: Tensor, deltas: list
     else:  # a last mini-batch smaller than the world: this rank adds nothing
         net.flat_grad.zero_()
     world.all_reduce_sum_(net.flat_grad)
+    return None

@@ -74,8 +74,10 @@ class Guard:
 
     def check(self, net: FlatNetwork, train_loss: float, maxima: tuple[float, float] | None = None) -> str | None:
         """What went wrong, in words, or None while the run is healthy. `train_loss` is the training loss of
-        the current weights (all training rows at the end of an epoch, the step's rows in the replay and at an
-        epoch that training.eval_every does not evaluate); net.flat_grad holds the last step's gradient.
+        the current weights (all training rows at the end of an epoch, the step's rows in the replay); at an epoch
+        that training.eval_every does not evaluate, the last mini-batch's loss as its step computed it, of the
+        weights before its update (a loss the update blew up shows at the next epoch's test, non-finite weights
+        at this one's); net.flat_grad holds the last step's gradient.
         `maxima`: (max |W|, max |∇W|) when the caller read them already (`maxima_of`)."""
         w, g = maxima if maxima is not None else torch.stack(maxima_of(net)).tolist()
         if not math.isfinite(w):

@@ -59,13 +59,17 @@ class FlatNetwork:
             prepared = self.augmented and inputs.ndim == 2 and inputs.shape[1] == d
             guards.check_input(where, inputs[:, :-1] if prepared else inputs, self.weights[0])
 
-    def step(self, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None) -> None:
-        """Write ∇_W J for one mini-batch of prepared inputs into flat_grad."""
+    def step(self, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None,
+             loss: bool = False) -> Tensor | None:
+        """Write ∇_W J for one mini-batch of prepared inputs into flat_grad; with `loss`, return the batch's J
+        too, of the weights the step starts from (from the step's own z: no second forward pass)."""
         self._check("FlatNetwork.step", inputs)
         hs, os, z = bp.forward_pass(inputs, self.weights, self.activations)
+        J = self._loss(z, target, "FlatNetwork.step") if loss else None
         # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
         bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target, "FlatNetwork.step"),
                          out=self.grads, deltas=deltas)
+        return J
 
     def logits(self, inputs: Tensor) -> Tensor:
         """z^(L) for inputs (prepared or plain), no graph."""

@@ -338,6 +338,9 @@ class Trainer:
         t0 = time.perf_counter()
         deltas: list[torch.Tensor] = []
         steps = 0
+        epoch, every = self.epoch + 1, tr.eval_every
+        measured = every == 1 or epoch % every == 0 or epoch >= tr.epochs
+        last_loss = None  # an unmeasured epoch's divergence test: its last mini-batch's J, from that step
         with torch.no_grad():
             for i in range(0, len(train), self.batch_size):
                 if self._control.hold:
@@ -348,7 +351,8 @@ class Trainer:
                         break
                 last = i + self.batch_size >= len(train)
                 batch = inputs[i:i + self.batch_size], target[i:i + self.batch_size]
-                sharded_step(self.net, self.world, *batch, deltas if last else None)
+                J = sharded_step(self.net, self.world, *batch, deltas if last else None, last and not measured)
+                last_loss = J if J is not None else last_loss
                 self._update(lr, tr)
                 steps += 1
                 self._epoch_steps = steps
@@ -362,7 +366,7 @@ class Trainer:
             if stop:
                 self._control.agreed_stop()
         if steps:
-            self._end_epoch(deltas, lr, start, perm, steps, batch)
+            self._end_epoch(deltas, lr, start, perm, steps, batch, measured, last_loss)
 
     def _make_optimizer(self) -> torch.optim.Optimizer | None:
         tr = self.experiment.training
@@ -412,17 +416,18 @@ class Trainer:
             self.optimizer.state[self.net.param] = {k: v.clone() if torch.is_tensor(v) else v
                                                     for k, v in opt_state.items()}
 
-    def _end_epoch(self, deltas, lr, start, perm, steps, batch) -> None:
+    def _end_epoch(self, deltas, lr, start, perm, steps, batch, measured: bool, last_loss) -> None:
         tr = self.experiment.training
         epoch = self.epoch + 1
-        measured = tr.eval_every == 1 or epoch % tr.eval_every == 0 or epoch >= tr.epochs
         if measured:
             ev = self.evaluate_all()
             train_loss = ev["train"]["loss"]
         else:  # training.eval_every skips this epoch's metrics; the divergence test takes the last batch's loss
             ev = dict.fromkeys(PARTS, _UNMEASURED)
-            with torch.no_grad():
-                train_loss = float(self.net.loss(self.net.logits(batch[0]), batch[1]))
+            if last_loss is None:  # the epoch was cut short, or ranks shared the batch: a forward pass
+                with torch.no_grad():
+                    last_loss = self.net.loss(self.net.logits(batch[0]), batch[1])
+            train_loss = float(last_loss)
         # the divergence test's maxima, Σ|δ| per layer (bottom up) and ‖∇W‖ per layer: one op each, one read
         deltas = deltas[::-1]
         values = torch.stack([*maxima_of(self.net), *(torch._foreach_norm(deltas, 1) if deltas else ()),

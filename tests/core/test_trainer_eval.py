@@ -62,3 +62,33 @@ def test_eval_every_still_stops_a_diverging_run():
 def test_eval_every_out_of_range_is_refused(bad):
     with pytest.raises(ConfigError, match=r"training\.eval_every"):
         TrainSpec(eval_every=bad)
+
+
+@pytest.mark.parametrize("source", ["iris", "spirals", "sine"])
+def test_an_unmeasured_epoch_tests_the_last_batch_loss_before_its_update(source, monkeypatch):
+    """Between measured epochs the divergence test gets the last mini-batch's J as its step computed it, from
+    the weights the step started from: the same number as a forward pass of those weights on those rows."""
+    t = Trainer(Experiment(data=DataSpec(source=source),
+                           training=TrainSpec(epochs=4, eval_every=4, dtype="float64", batch_size=16)))
+    seen, before = [], []
+    real_step, real_check = t.net.step, type(t.guard).check
+
+    def step(inputs, target, deltas=None, loss=False):
+        if loss:
+            before.append((t.net.flat.clone(), inputs, target))
+        return real_step(inputs, target, deltas, loss)
+
+    def check(guard, net, train_loss, maxima=None):
+        seen.append(train_loss)
+        return real_check(guard, net, train_loss, maxima)
+
+    monkeypatch.setattr(t.net, "step", step)
+    monkeypatch.setattr(type(t.guard), "check", check)
+    t.run()
+    assert len(before) == 3 and len(seen) == 4  # epochs 1–3 unmeasured, epoch 4 measured on all rows
+    for (flat, x, y), loss in zip(before, seen, strict=False):
+        now = t.net.flat.clone()
+        t.net.flat.copy_(flat)
+        want = float(t.net.loss(t.net.logits(x), y))
+        t.net.flat.copy_(now)
+        assert loss == pytest.approx(want, rel=1e-12)
