@@ -20,6 +20,7 @@ from bpgui import dialogs
 from bpgui.controller import TrainingController, available_devices, window_experiment
 from bpgui.docks import arrange, build_views, reset_layout
 from bpgui.files_menu import FileMenu
+from bpgui.gui_gc import GuiThreadCollection
 from bpgui.inspector import InspectorPanel
 from bpgui.inspector.lesson import LessonDialog, apply_lesson, example_lesson, lesson_size
 from bpgui.keys import WindowKeys
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
                  ask_on_close: bool = True, in_process: bool = False, pace: float | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._collection = GuiThreadCollection()  # Qt garbage is destroyed on this thread (bpgui.gui_gc)
         self.setObjectName("mainWindow")
         self.setAccessibleName("Backprop Lab main window")
         self.settings = settings
@@ -246,6 +248,7 @@ class MainWindow(QMainWindow):
             save_layout(self.settings, self)
             save_last_experiment(self.settings, self.controller.experiment)
             self.settings.sync()
+        self._collection.release()
         event.accept()
 
     # ---------------------------------------------------------------------------------------- private
