@@ -288,14 +288,15 @@ def field(weights: Sequence[Tensor | np.ndarray], activations: Sequence[str], ou
     h[:, 0] = gx.ravel()
     if d_in >= 2:
         h[:, 1] = gy.ravel()
+    if len(activations) != len(Ws) - 1:
+        raise ValueError(f"{len(Ws)} layers need {len(Ws) - 1} hidden activations, got {len(activations)}")
     hidden = []
-    for W, name in zip(Ws[:-1], activations, strict=True):
-        z = h @ W[:-1]  # eq. 2 with the bias row: z = h W[:-1] + W[-1]
+    for l, W in enumerate(Ws):
+        z = h @ W[:-1]  # eq. 3, 11 with the bias row apart: z = h W[:-1] + W[-1]
         z += W[-1]
-        h = bp.ACTIVATIONS[name].np_phi_(z)
-        hidden.append(h)
-    z = h @ Ws[-1][:-1]
-    z += Ws[-1][-1]
+        if l < len(activations):
+            h = bp.ACTIVATIONS[activations[l]].np_phi_(z)
+            hidden.append(h)
     shape = (len(ys), len(xs))
     return Field(xs, ys, bp.output_kind(output).np_o_(z).reshape(*shape, -1),
                  [o.T.reshape(-1, *shape) for o in hidden])

@@ -125,6 +125,8 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
           progress: Callable[[float], None] | None) -> tuple[np.ndarray, np.ndarray]:
     """Features and target of `data` (the file's bytes) with every column read as `kind`, the lines split into
     `parts` runs parsed on as many threads, each straight into its own rows of the matrix."""
+    import pyarrow as pa
+
     start = data.find(b"\n") + 1 if sample.has_header else 0
     cuts = _cuts(data, start, parts)
     lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in pairwise(cuts)]
@@ -133,8 +135,6 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
     X = np.empty((rows, width - 1), dtype=np.float64)
     y = np.empty(rows, dtype=np.float64)
     names = [f"c{k}" for k in range(width)]
-    import pyarrow as pa
-
     whole, done, stop, blocks = pa.py_buffer(data), [0] * len(lines), threading.Event(), queue.SimpleQueue()
     offsets = np.cumsum([0, *lines])
     with ThreadPoolExecutor(len(lines), thread_name_prefix="bpcore-csv") as pool:
@@ -180,8 +180,8 @@ def read_columns(source: str | os.PathLike, target: Callable[[Table], int],
     head = data[:SAMPLE_BYTES]
     sample = _sample(head, path)
     j = target(sample)
-    kinds = [pa.int32(), pa.float64()] if _integers(head[head.find(b"\n") + 1:] if sample.has_header else head,
-                                                   sample.delimiter) else [pa.float64()]
+    body = head[head.find(b"\n") + 1:] if sample.has_header else head
+    kinds = [pa.int32(), pa.float64()] if _integers(body, sample.delimiter) else [pa.float64()]
     parts = max(1, min(PARTS, len(data) // BLOCK_BYTES))
     for kind in kinds:
         try:
