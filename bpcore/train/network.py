@@ -13,9 +13,10 @@ from bpcore.nn import MLP
 class FlatNetwork:
     """Puts an MLP's weights into one flat buffer (the MLP's parameters become views of it) and runs the
     graph-free training step: forward_pass, δ^(L) of the output's loss, backward_pass into a flat
-    gradient buffer. The formulas are bpcore.backprop's, the same the autograd Functions use."""
+    gradient buffer. The formulas are bpcore.backprop's, the same the autograd Functions use. `batch_size`, the
+    mini-batch the step will mostly see, decides whether the layers carry [h, 1] (bp.augment_pays)."""
 
-    def __init__(self, model: MLP) -> None:
+    def __init__(self, model: MLP, batch_size: int = 32) -> None:
         self.model = model
         self.activations, self.output = model.activations, model.output
         ref = model.weights[0]
@@ -34,7 +35,7 @@ class FlatNetwork:
         kind = bp.output_kind(self.output)
         self._delta_L, self._loss = kind.delta, kind.loss
         self.dtype, self.device = ref.dtype, ref.device
-        self.augmented = bp.augment_pays(self.weights)
+        self.augmented = bp.augment_pays(self.weights, batch_size)  # decided once: prepare() shapes the data
         # bias rows are not penalised by L2: 1 on weight rows, 0 on the bias row of every layer
         self.weight_mask = torch.cat([
             torch.cat([torch.ones(s[0] - 1, s[1]), torch.zeros(1, s[1])]).reshape(-1) for s in shapes

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-SMALL_FLOPS = 1 << 20  # multiply-adds of one step's forward below which one thread is faster (bench_trainer)
+from bpcore.backprop import SMALL_FLOPS  # a step's forward multiply-adds below which one thread is faster
 
 
 def threads_for(sizes: Sequence[int], batch_size: int, cores: int | None = None, spare: int = 0) -> int:

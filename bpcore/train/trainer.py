@@ -65,7 +65,7 @@ class Trainer:
         self.dtype = _DTYPES[tr.dtype]
         if model is None:
             model = setup.build_model(exp, self.dataset, self.output, self.device, self.dtype)
-        self.net = FlatNetwork(model)
+        self.net = FlatNetwork(model, tr.batch_size)
         self.model = model
         # data parallel (bpcore.distributed): same data and seeds on every rank, rank 0's weights to start
         self.world = world or World()

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from bpcore.config import DataSpec, Experiment, ModelSpec, TrainSpec
+from bpcore.nn import MLP
 from bpcore.train import Trainer
+from bpcore.train.network import FlatNetwork
 from bpcore.train.threads import threads_for, using_threads
 
 
@@ -21,6 +23,21 @@ from bpcore.train.threads import threads_for, using_threads
 ])
 def test_threads_for(sizes, batch, cores, spare, expected):
     assert threads_for(sizes, batch, cores, spare) == expected
+
+
+@pytest.mark.parametrize("sizes,batch,augmented", [
+    ((2, 8, 8, 2), 32, True), ((4, 64, 3), 32, True), ((13, 64, 3), 32, True),  # iris / wine with 64 units
+    ((784, 128, 10), 8, True),                                # 101,632 multiply-adds a row, 8 rows: still small
+    ((784, 128, 10), 16, False),                              # 16 rows: 1.6 M, the pool's size of work
+    ((784, 512, 512, 10), 256, False),
+])
+def test_the_layers_carry_h_1_exactly_where_one_thread_runs_them(sizes, batch, augmented):
+    """[h, 1] pays for small work (fewer Python-level operations a step) and costs on large products run by the
+    pool: one measure of the work decides both."""
+    net = FlatNetwork(MLP(sizes, seed=0), batch)
+    assert net.augmented is augmented
+    assert (threads_for(sizes, batch, cores=2) == 1) is augmented
+    assert net.prepare(torch.zeros(3, sizes[0])).shape == (3, sizes[0] + augmented)
 
 
 def test_using_threads_puts_the_count_back():
