@@ -9,6 +9,7 @@ or when a weight grows so large that the next forward pass overflows.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -44,10 +45,16 @@ def chance_loss(net: FlatNetwork, output: str, part: Part) -> float:
         return float(net.loss(z, t))
 
 
-def maxima_of(net: FlatNetwork) -> list[torch.Tensor]:
-    """max |W| and max |∇W| over the flat buffers, as 0-d tensors (NaN when any entry is NaN, inf when any is
-    ±inf: every test of Guard.check from one read)."""
-    return torch._foreach_norm([net.flat, net.flat_grad], math.inf)
+def extremes_of(net: FlatNetwork) -> list[torch.Tensor]:
+    """min W, max W, min ∇W, max ∇W over the flat buffers as 0-d tensors, for `largest`: both of a buffer are NaN
+    when any entry is NaN, ±inf when one is (aminmax: 2 µs a buffer where the ∞-norm took 8–27 µs)."""
+    return [*torch.aminmax(net.flat), *torch.aminmax(net.flat_grad)]
+
+
+def largest(extremes: Sequence[float]) -> tuple[float, float]:
+    """(max |W|, max |∇W|) from the four numbers of `extremes_of` (NaN stays NaN: aminmax gives it to both)."""
+    w_lo, w_hi, g_lo, g_hi = extremes
+    return max(-w_lo, w_hi), max(-g_lo, g_hi)
 
 
 @dataclass(frozen=True)
@@ -72,14 +79,14 @@ class Guard:
             w_limit = max(w_limit, LOSS_FACTOR * float(train.target.abs().max()))
         return cls(reference, limit, w_limit)
 
-    def check(self, net: FlatNetwork, train_loss: float, maxima: tuple[float, float] | None = None) -> str | None:
+    def check(self, net: FlatNetwork, train_loss: float, extremes: Sequence[float] | None = None) -> str | None:
         """What went wrong, in words, or None while the run is healthy. `train_loss` is the training loss of
         the current weights (all training rows at the end of an epoch, the step's rows in the replay); at an epoch
         that training.eval_every does not evaluate, the last mini-batch's loss as its step computed it, of the
         weights before its update (a loss the update blew up shows at the next epoch's test, non-finite weights
         at this one's); net.flat_grad holds the last step's gradient.
-        `maxima`: (max |W|, max |∇W|) when the caller read them already (`maxima_of`)."""
-        w, g = maxima if maxima is not None else torch.stack(maxima_of(net)).tolist()
+        `extremes`: the four numbers of `extremes_of` when the caller read them already."""
+        w, g = largest(extremes if extremes is not None else torch.stack(extremes_of(net)).tolist())
         if not math.isfinite(w):
             return "the weights became NaN/Inf"
         if not math.isfinite(train_loss):

@@ -21,7 +21,7 @@ from bpcore.distributed import World, sharded_step
 from bpcore.errors import ConfigError
 from bpcore.nn import MLP
 from bpcore.train import setup, stopping
-from bpcore.train.divergence import Guard, maxima_of
+from bpcore.train.divergence import Guard, extremes_of
 from bpcore.train.history import History
 from bpcore.train.network import FlatNetwork
 from bpcore.train.snapshot import Criterion, Snapshot
@@ -428,15 +428,15 @@ class Trainer:
                 with torch.no_grad():
                     last_loss = self.net.loss(self.net.logits(batch[0]), batch[1])
             train_loss = float(last_loss)
-        # the divergence test's maxima, mean |δ| per layer (bottom up) and ‖∇W‖ per layer, read in one go
-        values = torch.stack([*maxima_of(self.net), *(d.abs().mean() for d in reversed(deltas)),
+        # the divergence test's extremes, mean |δ| per layer (bottom up) and ‖∇W‖ per layer, read in one go
+        values = torch.stack([*extremes_of(self.net), *(d.abs().mean() for d in reversed(deltas)),
                               *torch._foreach_norm(self.net.grads)]).tolist()
-        what = self.guard.check(self.net, train_loss, maxima=values[:2])
+        what = self.guard.check(self.net, train_loss, extremes=values[:4])
         if what is not None:
             self._diverged(start, perm, lr, steps, what)
             return
         n = self.net.n_layers
-        mean_delta = np.array(values[2:2 + n]) if deltas else np.full(n, np.nan)  # stopped before the last step
+        mean_delta = np.array(values[4:4 + n]) if deltas else np.full(n, np.nan)  # stopped before the last step
         grad_norms = np.array(values[-n:])
         grad_norm = math.hypot(*values[-n:])  # ‖∇W‖ of all layers (numpy costs 30 µs on 2 numbers)
         row = {"epoch": epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}

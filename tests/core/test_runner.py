@@ -50,6 +50,9 @@ def gone(pid: int) -> bool:
 def runner():
     r = ProcessRunner()
     r.load(LONG)
+    # the child loads in the background: the tests start from its first snapshot (without this wait they
+    # passed only when an earlier test had warmed the machine up, and failed run alone)
+    wait_for(lambda: r.latest is not None, what="the loaded trainer's first snapshot")
     yield r
     r.close()
 
@@ -81,6 +84,8 @@ def test_out_of_range_settings_are_refused_before_sending(runner, setter, value)
 
 
 def test_load_error_is_reported_and_the_old_trainer_kept(runner):
+    runner.play()
+    wait_for(lambda: runner.latest.epoch >= 1, what="an epoch")
     runner.pause()
     assert runner.wait() and runner.state is RunState.PAUSED
     epoch = runner.latest.epoch

@@ -78,9 +78,9 @@ def test_an_unmeasured_epoch_tests_the_last_batch_loss_before_its_update(source,
             before.append((t.net.flat.clone(), inputs, target))
         return real_step(inputs, target, deltas, loss)
 
-    def check(guard, net, train_loss, maxima=None):
+    def check(guard, net, train_loss, extremes=None):
         seen.append(train_loss)
-        return real_check(guard, net, train_loss, maxima)
+        return real_check(guard, net, train_loss, extremes)
 
     monkeypatch.setattr(t.net, "step", step)
     monkeypatch.setattr(type(t.guard), "check", check)
