@@ -234,9 +234,10 @@ def _translated(where: str, target: Tensor, k: int, error: Exception) -> Excepti
 _SMALL_CE = 0.1
 
 
-def _ce_rows(log_o: Tensor, t1: Tensor, rest: Tensor) -> Tensor:
-    """J_i = −log o_t accurately: −log1p(−Σ_{k≠t} o_k) while o_t > ½ (no cancellation there), else −log o_t."""
-    return torch.where(rest < 0.5, torch.log1p(-rest).neg_(), log_o.gather(1, t1).neg_()).squeeze(1)
+def _ce_rows(log_o_t: Tensor, rest: Tensor) -> Tensor:
+    """J_i = −log o_t (from log o_t, (B, 1)) accurately: −log1p(−Σ_{k≠t} o_k) while o_t > ½ (no cancellation
+    there), else −log o_t."""
+    return torch.where(rest < 0.5, torch.log1p(-rest), log_o_t).neg_().squeeze(1)
 
 
 def _ce_parts(where: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -253,7 +254,7 @@ def _ce_parts(where: str, z: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Te
 def cross_entropy_rows(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
     """J_i = −log softmax(z)_i,t_i for each row, accurate in float32 wherever J_i is a normal number."""
     log_o, t1, _, rest = _ce_parts(where, z, target)
-    return _ce_rows(log_o, t1, rest)
+    return _ce_rows(log_o.gather(1, t1), rest)
 
 
 def cross_entropy(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
@@ -262,10 +263,14 @@ def cross_entropy(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Te
     t1 = _class_ids(where, z, target)
     log_o = softmax(z, log=True)
     try:
-        J = log_o.gather(1, t1).mean().neg_()
+        log_o_t = log_o.gather(1, t1)
     except (RuntimeError, IndexError) as e:
         raise _translated(where, target, z.shape[1], e) from None
-    return J if not float(J) < _SMALL_CE else cross_entropy_rows(z, target, where).mean()
+    J = log_o_t.mean().neg_()
+    if not float(J) < _SMALL_CE:
+        return J
+    o = log_o.exp().scatter_(1, t1, 0.0)  # the ids are in range: the gather checked them
+    return _ce_rows(log_o_t, o.sum(1, keepdim=True)).mean()  # cross_entropy_rows on the same log o
 
 
 def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> tuple[Tensor, Tensor]:
@@ -273,7 +278,7 @@ def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entro
     log_o, t1, o, rest = _ce_parts(where, z, target)
     J = F.nll_loss(log_o, target)  # every id is in range: the scatter above checked them
     if float(J) < _SMALL_CE:
-        J = _ce_rows(log_o, t1, rest).mean()
+        J = _ce_rows(log_o.gather(1, t1), rest).mean()
     return J, o.scatter_(1, t1, rest.neg_()).div_(len(target))
 
 
@@ -479,11 +484,13 @@ def backward_pass(
     out: Sequence[Tensor] | None = None,
     need_input_grad: bool = False,
     deltas: list[Tensor] | None = None,
+    rows_T: Sequence[Tensor] | None = None,
 ) -> tuple[list[Tensor | None], Tensor | None]:
     """Backpropagate δ^(L) through the network: ∇_W J per layer and, when asked, ∂J/∂x.
 
     `hs`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `out[l]` is a buffer to
-    write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down.
+    write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down. `rows_T`: each
+    layer's W[:-1]ᵀ when the caller keeps these views (of weights that never move: 1.3 µs a layer saved).
     """
     grads: list[Tensor | None] = [None] * len(weights)
     backs = [ACTIVATIONS[name].back_ for name in activations]  # over ∂J/∂h, which grad_h made fresh
@@ -497,5 +504,5 @@ def backward_pass(
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))
-        delta = backs[l - 1](grad_h(delta, weights[l]), os[l - 1])
+        delta = backs[l - 1](grad_h(delta, weights[l]) if rows_T is None else delta @ rows_T[l], os[l - 1])
     return grads, grad_h(delta, weights[0]) if need_input_grad else None

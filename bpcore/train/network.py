@@ -27,6 +27,7 @@ class FlatNetwork:
         self.flat_grad = torch.zeros_like(self.flat)
         self.weights = [v.view(s) for v, s in zip(self.flat.split(numels), shapes, strict=True)]
         self.grads = [v.view(s) for v, s in zip(self.flat_grad.split(numels), shapes, strict=True)]
+        self.rows_T = [W[:-1].mT for W in self.weights]  # for ∂J/∂h = δ W[:-1]ᵀ: views of the fixed buffer
         for layer, W in zip(model.layers, self.weights, strict=True):
             layer.weight.data = W  # the module now reads and writes the flat buffer
         # a Parameter aliasing the flat buffer, for torch.optim optimizers (momentum, Adam)
@@ -69,7 +70,7 @@ class FlatNetwork:
         J = self._loss(z, target, "FlatNetwork.step") if loss else None
         # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
         bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target, "FlatNetwork.step"),
-                         out=self.grads, deltas=deltas)
+                         out=self.grads, deltas=deltas, rows_T=self.rows_T)
         return J
 
     def logits(self, inputs: Tensor) -> Tensor:

@@ -341,19 +341,23 @@ class Trainer:
         epoch, every = self.epoch + 1, tr.eval_every
         measured = every == 1 or epoch % every == 0 or epoch >= tr.epochs
         last_loss = None  # an unmeasured epoch's divergence test: its last mini-batch's J, from that step
+        # plain gradient descent (eq. 10) in place on the flat buffer, or the optimizer, L2 and clipping
+        plain = self.optimizer is None and tr.l2 == 0 and tr.clip_norm is None
+        update = functools.partial(bp.update, self.net.flat, self.net.flat_grad, lr) if plain \
+            else functools.partial(self._update, lr, tr)
         with torch.no_grad():
-            for i in range(0, len(train), self.batch_size):
+            batches = list(zip(inputs.split(self.batch_size), target.split(self.batch_size), strict=True))
+            for k, batch in enumerate(batches):
                 if self._control.hold:
                     self.elapsed += time.perf_counter() - t0
                     go_on = self._control.wait()
                     t0 = time.perf_counter()
                     if not go_on:
                         break
-                last = i + self.batch_size >= len(train)
-                batch = inputs[i:i + self.batch_size], target[i:i + self.batch_size]
+                last = k == len(batches) - 1
                 J = sharded_step(self.net, self.world, *batch, deltas if last else None, last and not measured)
                 last_loss = J if J is not None else last_loss
-                self._update(lr, tr)
+                update()
                 steps += 1
                 self._epoch_steps = steps
                 tick = self._tick
