@@ -34,7 +34,7 @@ class FlatNetwork:
         self.param = torch.nn.Parameter(self.flat, requires_grad=True)
         self.param.grad = self.flat_grad
         kind = bp.output_kind(self.output)
-        self._delta_L, self._loss = kind.delta, kind.loss
+        self._delta_L, self._loss, self._rough_loss = kind.delta, kind.loss, kind.rough_loss
         self.dtype, self.device = ref.dtype, ref.device
         self.augmented = bp.augment_pays(self.weights, batch_size)  # decided once: prepare() shapes the data
         # bias rows are not penalised by L2: 1 on weight rows, 0 on the bias row of every layer
@@ -64,10 +64,11 @@ class FlatNetwork:
     def step(self, inputs: Tensor, target: Tensor, deltas: list[Tensor] | None = None,
              loss: bool = False) -> Tensor | None:
         """Write ∇_W J for one mini-batch of prepared inputs into flat_grad; with `loss`, return the batch's J
-        too, of the weights the step starts from (from the step's own z: no second forward pass)."""
+        too (Output.rough_loss: for the divergence test), of the weights the step starts from (from the step's
+        own z: no second forward pass)."""
         self._check("FlatNetwork.step", inputs)
         hs, os, z = bp.forward_pass(inputs, self.weights, self.activations)
-        J = self._loss(z, target, "FlatNetwork.step") if loss else None
+        J = self._rough_loss(z, target, "FlatNetwork.step") if loss else None
         # eq. 8 for the output's own loss, then eq. 9 and the hidden-layer recursion
         bp.backward_pass(hs, os, self.weights, self.activations, self._delta_L(z, target, "FlatNetwork.step"),
                          out=self.grads, deltas=deltas, rows_T=self.rows_T)
