@@ -274,13 +274,16 @@ def cross_entropy(z: Tensor, target: Tensor, where: str = "cross_entropy", refin
     return _ce_rows(log_o_t, o.sum(1, keepdim=True)).mean()  # cross_entropy_rows on the same log o
 
 
-def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> tuple[Tensor, Tensor]:
-    """J and δ^(L) = (o − onehot(t)) / B together (one log softmax for both); see `cross_entropy_delta`."""
+def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entropy",
+                            mean: bool = True) -> tuple[Tensor, Tensor]:
+    """J and δ^(L) = (o − onehot(t)) / B together (one log softmax for both); see `cross_entropy_delta`.
+    Without `mean` δ^(L) is B times that (o − onehot(t)), for a caller that scales it anyway."""
     log_o, t1, o, rest = _ce_parts(where, z, target)
     J = F.nll_loss(log_o, target)  # every id is in range: the scatter above checked them
     if float(J) < _SMALL_CE:
         J = _ce_rows(log_o.gather(1, t1), rest).mean()
-    return J, o.scatter_(1, t1, rest.neg_()).div_(len(target))
+    delta = o.scatter_(1, t1, rest.neg_())
+    return J, delta.div_(len(target)) if mean else delta
 
 
 def cross_entropy_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:

@@ -152,7 +152,7 @@ class CrossEntropyFunction(Function):
         ctx.set_materialize_grads(False)
         if not ctx.needs_input_grad[0]:
             return bp.cross_entropy(z, target, _CE)
-        J, ctx.delta = bp.cross_entropy_and_delta(z, target, _CE)
+        J, ctx.delta = bp.cross_entropy_and_delta(z, target, _CE, mean=False)  # the backward scales by g / B
         return J
 
     @staticmethod
@@ -161,7 +161,8 @@ class CrossEntropyFunction(Function):
         if g is None or not ctx.needs_input_grad[0]:
             return None, None
         # eq. 8 with o = softmax: δ^(L) = (o − onehot(t)) / B, scaled by the incoming ∂(…)/∂J
-        return ctx.delta * g, None
+        B = max(len(ctx.delta), 1)  # an empty batch has an empty δ
+        return ctx.delta * (float(g) / B if g.is_cpu else g / B), None  # one pass (a CPU number is free to read)
 
 
 class BinaryCrossEntropyFunction(Function):
