@@ -46,7 +46,7 @@ def augment_pays(weights: Sequence[Tensor], batch_size: int = 32) -> bool:
 
 def linear(h: Tensor, W: Tensor) -> Tensor:
     """z = [h, 1] W (eq. 3, 11); h may already carry its appended 1."""
-    return h @ W if h.shape[-1] == W.shape[0] else torch.addmm(W[-1], h, W[:-1])
+    return torch.mm(h, W) if h.shape[-1] == W.shape[0] else torch.addmm(W[-1], h, W[:-1])
 
 
 def grad_W(h: Tensor, delta: Tensor, out: Tensor | None = None, augmented: bool = True) -> Tensor:
@@ -56,7 +56,7 @@ def grad_W(h: Tensor, delta: Tensor, out: Tensor | None = None, augmented: bool 
     Without `out` and with `augmented` it is differentiable (the per-layer Function's double backward).
     """
     if out is None and augmented:
-        return torch.mm(delta.mT, h).mT.contiguous() if _narrow_output(h, delta) else h.mT @ delta
+        return torch.mm(delta.mT, h).mT.contiguous() if _narrow_output(h, delta) else torch.mm(h.mT, delta)
     if out is None:
         out = delta.new_empty(h.shape[-1] + 1, delta.shape[-1])
     rows = out if augmented else out[:-1]
@@ -86,7 +86,7 @@ def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> 
 
 def grad_h(delta: Tensor, W: Tensor) -> Tensor:
     """∂J/∂h = δ W[:-1]ᵀ: the error sent back to the layer below (the bias row has no input)."""
-    return delta @ W[:-1].mT
+    return torch.mm(delta, W[:-1].mT)
 
 
 # ------------------------------------------------------------------------------------------ activations
@@ -515,5 +515,5 @@ def backward_pass(
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))
-        delta = backs[l - 1](grad_h(delta, weights[l]) if rows_T is None else delta @ rows_T[l], os[l - 1])
+        delta = backs[l - 1](grad_h(delta, weights[l]) if rows_T is None else torch.mm(delta, rows_T[l]), os[l - 1])
     return grads, grad_h(delta, weights[0]) if need_input_grad else None
