@@ -265,31 +265,28 @@ class Trainer:
 
     def evaluate_all(self) -> dict[str, dict[str, float]]:
         """evaluate() of train, val and test; for small data in one pass over the three parts together: one
-        forward, one per-row loss and one sum per part (an epoch of a few mini-batches would otherwise spend
-        most of its time on three small evaluations)."""
+        forward, one per-row loss and one product that averages each part (an epoch of a few mini-batches would
+        otherwise spend most of its time on three small evaluations)."""
         joined = self._joined()
         if joined is None:
             return {part: self.evaluate(part) for part in PARTS}
-        inputs, target, part_of, rows = joined
+        inputs, target, share = joined
         kind = bp.output_kind(self.output)
         with torch.no_grad():
             z = self.net.logits(inputs)
-            per_row = [kind.loss_rows(z, target, "Trainer.evaluate").double()]
+            per_row = [kind.loss_rows(z, target, "Trainer.evaluate")]
             if kind.classifies:
                 per_row.append(metrics.correct(z, target))
-            sums = torch.zeros(len(per_row), len(PARTS), dtype=torch.float64, device=z.device)
-            for k, values in enumerate(per_row):
-                sums[k].index_add_(0, part_of, values)
-            means = (sums / rows).tolist()  # an empty part: 0 / 0 = NaN, as evaluate() gives
+            means = (share @ torch.stack(per_row, 1).double()).mT.tolist()  # [losses, scores] of the parts
             if not kind.classifies:
                 o = kind.o(z)
                 means.append([metrics.r2(o[a:b], target[a:b]) for a, b in self._bounds])
         return {part: {"loss": means[0][i], "score": means[1][i]} for i, part in enumerate(PARTS)}
 
-    def _joined(self) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
-        """The three parts' inputs and targets in one tensor each, the part of every row and each part's row
-        count, kept while the data is small (JOIN_ELEMENTS); None for larger data, evaluated part by part
-        without the copy."""
+    def _joined(self) -> tuple[Tensor, Tensor, Tensor] | None:
+        """The three parts' inputs and targets in one tensor each and the (3, rows) float64 matrix whose row p
+        holds 1 / (rows of part p) at that part's rows (NaN for an empty part, as evaluate() gives), kept while
+        the data is small (JOIN_ELEMENTS); None for larger data, evaluated part by part without the copy."""
         if self._join is None:
             parts = [self.parts[k] for k in PARTS]
             if sum(p.inputs.numel() for p in parts) > JOIN_ELEMENTS:
@@ -299,10 +296,13 @@ class Trainer:
                 ends = np.cumsum([0, *n]).tolist()
                 self._bounds = list(itertools.pairwise(ends))
                 device = parts[0].inputs.device
+                share = torch.zeros(len(PARTS), ends[-1], dtype=torch.float64)
+                for k, (a, b) in enumerate(self._bounds):
+                    share[k, a:b] = 1.0 / (b - a)
+                    if b == a:
+                        share[k] = math.nan
                 self._join = (torch.cat([p.inputs for p in parts]), torch.cat([p.target for p in parts]),
-                              torch.repeat_interleave(torch.arange(len(PARTS), device=device),
-                                                      torch.tensor(n, device=device)),
-                              torch.tensor(n, dtype=torch.float64, device=device))
+                              share.to(device))
         return self._join or None
 
     def _scores(self, z: Tensor, target: Tensor) -> dict[str, float]:
