@@ -298,7 +298,7 @@ class Trainer:
                 device = parts[0].inputs.device
                 share = torch.zeros(len(PARTS), ends[-1], dtype=torch.float64)
                 for k, (a, b) in enumerate(self._bounds):
-                    share[k, a:b] = 1.0 / (b - a)
+                    share[k, a:b] = 1.0 / max(b - a, 1)
                     if b == a:
                         share[k] = math.nan
                 self._join = (torch.cat([p.inputs for p in parts]), torch.cat([p.target for p in parts]),
