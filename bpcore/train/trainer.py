@@ -432,15 +432,17 @@ class Trainer:
                 with torch.no_grad():
                     last_loss = self.net.loss(self.net.logits(batch[0]), batch[1])
             train_loss = float(last_loss)
-        # the divergence test's extremes, mean |δ| per layer (bottom up) and ‖∇W‖ per layer, read in one go
-        values = torch.stack([*extremes_of(self.net), *(d.abs().mean() for d in reversed(deltas)),
+        # the divergence test's extremes, Σ|δ| per layer (bottom up) and ‖∇W‖ per layer, read in one go
+        deltas = deltas[::-1]
+        values = torch.stack([*extremes_of(self.net), *(torch._foreach_norm(deltas, 1) if deltas else ()),
                               *torch._foreach_norm(self.net.grads)]).tolist()
         what = self.guard.check(self.net, train_loss, extremes=values[:4])
         if what is not None:
             self._diverged(start, perm, lr, steps, what)
             return
         n = self.net.n_layers
-        mean_delta = np.array(values[4:4 + n]) if deltas else np.full(n, np.nan)  # stopped before the last step
+        mean_delta = (np.array(values[4:4 + n]) / [d.numel() for d in deltas] if deltas
+                      else np.full(n, np.nan))  # mean |δ| per layer; NaN: stopped before the last step
         grad_norms = np.array(values[-n:])
         grad_norm = math.hypot(*values[-n:])  # ‖∇W‖ of all layers (numpy costs 30 µs on 2 numbers)
         row = {"epoch": epoch, "grad_norm": grad_norm, "lr": lr, "time": self.elapsed}

@@ -92,3 +92,28 @@ def test_an_unmeasured_epoch_tests_the_last_batch_loss_before_its_update(source,
         want = float(t.net.loss(t.net.logits(x), y))
         t.net.flat.copy_(now)
         assert loss == pytest.approx(want, rel=1e-12, abs=1e-15)  # Output.rough_loss: log softmax's digits
+
+
+@pytest.mark.parametrize("source,hidden", [("iris", (16,)), ("spirals", (8, 8)), ("sine", (6,))])
+def test_mean_delta_history_is_the_last_batchs_mean_abs_delta_per_layer(source, hidden, monkeypatch):
+    """The δ curve's numbers: each epoch's row holds mean |δ^(l)| over the last mini-batch, layer 1 first (read
+    as Σ|δ| / n with one foreach norm: float32 sums in another order than .abs().mean(), 1e-6 relative)."""
+    from bpcore.config import ModelSpec
+
+    t = Trainer(Experiment(data=DataSpec(source=source), model=ModelSpec(hidden=hidden),
+                           training=TrainSpec(epochs=3, batch_size=16)))
+    seen = []
+    real_step = t.net.step
+
+    def step(inputs, target, deltas=None, loss=False):
+        J = real_step(inputs, target, deltas, loss)
+        if deltas is not None:
+            seen.append([float(d.double().abs().mean()) for d in reversed(deltas)])
+        return J
+
+    monkeypatch.setattr(t.net, "step", step)
+    t.run()
+    _, delta = t.history.views()
+    assert delta.shape == (3, len(hidden) + 1) and len(seen) == 3
+    for row, want in zip(delta, seen, strict=True):
+        assert row == pytest.approx(want, rel=1e-6)
