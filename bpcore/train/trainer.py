@@ -346,7 +346,9 @@ class Trainer:
         update = functools.partial(bp.update, self.net.flat, self.net.flat_grad, lr) if plain \
             else functools.partial(self._update, lr, tr)
         with torch.no_grad():
-            batches = list(zip(inputs.split(self.batch_size), target.split(self.batch_size), strict=True))
+            whole, rest = divmod(len(train), self.batch_size)  # split_with_sizes: no Python wrapper, unlike split
+            sizes = [self.batch_size] * whole + [rest] * (rest > 0)
+            batches = list(zip(inputs.split_with_sizes(sizes), target.split_with_sizes(sizes), strict=True))
             for k, batch in enumerate(batches):
                 if self._control.hold:
                     self.elapsed += time.perf_counter() - t0
