@@ -283,7 +283,7 @@ def cross_entropy_and_delta(z: Tensor, target: Tensor, where: str = "cross_entro
     if float(J) < _SMALL_CE:
         J = _ce_rows(log_o.gather(1, t1), rest).mean()
     delta = o.scatter_(1, t1, rest.neg_())
-    return J, delta.div_(len(target)) if mean else delta
+    return J, delta.div_(target.shape[0]) if mean else delta
 
 
 def cross_entropy_delta(z: Tensor, target: Tensor, where: str = "cross_entropy") -> Tensor:
@@ -298,7 +298,7 @@ def cross_entropy_delta(z: Tensor, target: Tensor, where: str = "cross_entropy")
         o.scatter_(1, t1, 0.0)
     except (RuntimeError, IndexError) as e:
         raise _translated(where, target, z.shape[1], e) from None
-    return o.scatter_(1, t1, o.sum(1, keepdim=True).neg_()).div_(len(target))
+    return o.scatter_(1, t1, o.sum(1, keepdim=True).neg_()).div_(target.shape[0])
 
 
 def binary_cross_entropy(z: Tensor, target: Tensor, where: str = "binary_cross_entropy") -> Tensor:
