@@ -33,6 +33,10 @@ def test_constructor_coerces_types():
     [
         ({"X": np.zeros(3)}, "shape"),
         ({"X": np.array([[0.0, np.nan]] * 3)}, r"X\[0, 1\]"),
+        ({"X": np.array([[0.0, 1.0], [2.0, np.inf], [0.0, 0.0]])}, r"X\[1, 1\] = inf"),
+        ({"X": np.array([[0.0, 1.0], [2.0, 3.0], [-np.inf, 0.0]])}, r"X\[2, 0\] = -inf"),
+        ({"X": np.array([[np.inf, 1.0], [-np.inf, 3.0], [0.0, 0.0]])}, r"X\[0, 0\] = inf"),  # sums to NaN
+        ({"X": np.array([[1e308, 1e308], [1e308, np.nan], [0.0, 0.0]])}, r"X\[1, 1\] = nan"),  # sum overflows
         ({"feature_names": ("a",)}, "1 feature names for 2"),
         ({"y": np.array([0, 1, 2])}, r"0\.\.1"),
         ({"y": np.array([0.0, 1.0, 0.0])}, "integers"),
@@ -49,6 +53,14 @@ def test_constructor_rejects_bad_parts(kwargs, pattern):
     parts.update(kwargs)
     with pytest.raises(DataError, match=pattern):
         Dataset(**parts)
+
+
+def test_large_finite_values_whose_sum_overflows_are_accepted():
+    """The finiteness check sums X first (no temporary); a sum that overflows to inf is settled entry by entry."""
+    ds = Dataset("d", np.full((3, 2), 1e308), np.array([0, 1, 0]), ("a", "b"), ("n", "p"))
+    assert ds.X[0, 0] == 1e308
+    reg = Dataset("r", np.zeros((2, 1)), np.array([1e308, 1e308]), ("a",), None)
+    assert reg.y[1, 0] == 1e308
 
 
 def test_subset_by_index_and_mask():
