@@ -418,12 +418,8 @@ class Output:
     loss_rows: Callable[..., Tensor]  # J_i(z, t) of each row: `loss` is their mean (the trainer's evaluation)
     np_o_: Callable[[np.ndarray], np.ndarray]  # o from a (N, K) numpy z it may write over (drawing only)
     # J(z, t) of a mini-batch for the divergence test of an epoch without metrics: `loss` to ~1e-7 absolute
-    # (cross-entropy skips its refinement below 0.1, a third of its cost there)
-    rough_loss: Callable[..., Tensor] | None = None
-
-    def __post_init__(self) -> None:
-        if self.rough_loss is None:
-            object.__setattr__(self, "rough_loss", self.loss)
+    # (cross-entropy skips its refinement below 0.1, a third of its cost there; the others are `loss`)
+    rough_loss: Callable[..., Tensor]
 
     @property
     def classifies(self) -> bool:
@@ -443,12 +439,13 @@ OUTPUT_KINDS: dict[str, Output] = {
         Output("sigmoid", torch.sigmoid, binary_cross_entropy, binary_cross_entropy_delta,
                binary_cross_entropy_and_delta, "classification", "0/1", "binary cross-entropy",
                lambda k, t: 1, lambda n: 2, lambda y, dtype, rows, t: y.to(dtype).reshape(rows, 1),
-               bernoulli_nll_grad, lambda o: o * (1 - o), False, binary_cross_entropy_rows, _np_sigmoid_),
+               bernoulli_nll_grad, lambda o: o * (1 - o), False, binary_cross_entropy_rows, _np_sigmoid_,
+               binary_cross_entropy),
         # o = z, J = mean (o − t)², δ^(L) = 2 (o − t) / n
         Output("identity", lambda z: z, mse, mse_grad, mse_and_grad, "regression", "values",
                "mean squared error", lambda k, t: t, lambda n: 0,
                lambda y, dtype, rows, t: y.to(dtype).reshape(rows, t), mse_grad, torch.ones_like, False, mse_rows,
-               lambda z: z),
+               lambda z: z, mse),
     )
 }
 assert tuple(OUTPUT_KINDS) == OUTPUTS

@@ -161,7 +161,7 @@ class CrossEntropyFunction(Function):
         if g is None or not ctx.needs_input_grad[0]:
             return None, None
         # eq. 8 with o = softmax: δ^(L) = (o − onehot(t)) / B, scaled by the incoming ∂(…)/∂J
-        B = max(len(ctx.delta), 1)  # an empty batch has an empty δ
+        B = max(ctx.delta.shape[0], 1)  # an empty batch has an empty δ
         return ctx.delta * (float(g) / B if g.is_cpu else g / B), None  # one pass (a CPU number is free to read)
 
 
