@@ -298,8 +298,9 @@ class Trainer:
                 device = parts[0].inputs.device
                 share = torch.zeros(len(PARTS), ends[-1], dtype=torch.float64)
                 for k, (a, b) in enumerate(self._bounds):
-                    share[k, a:b] = 1.0 / max(b - a, 1)
-                    if b == a:
+                    if b > a:
+                        share[k, a:b] = 1.0 / (b - a)
+                    else:  # an empty part's mean is NaN, as evaluate() gives
                         share[k] = math.nan
                 self._join = (torch.cat([p.inputs for p in parts]), torch.cat([p.target for p in parts]),
                               share.to(device))
