@@ -84,9 +84,10 @@ def update(W: Tensor | list[Tensor], grad: Tensor | list[Tensor], lr: float) -> 
         torch._foreach_sub_(W, grad, alpha=lr)
 
 
-def grad_h(delta: Tensor, W: Tensor) -> Tensor:
-    """∂J/∂h = δ W[:-1]ᵀ: the error sent back to the layer below (the bias row has no input)."""
-    return torch.mm(delta, W[:-1].mT)
+def grad_h(delta: Tensor, W: Tensor, rows_T: Tensor | None = None) -> Tensor:
+    """∂J/∂h = δ W[:-1]ᵀ: the error sent back to the layer below (the bias row has no input). `rows_T` is that
+    W[:-1]ᵀ when the caller keeps the view (1.3 µs a call saved)."""
+    return torch.mm(delta, W[:-1].mT if rows_T is None else rows_T)
 
 
 # ------------------------------------------------------------------------------------------ activations
@@ -498,7 +499,7 @@ def backward_pass(
 
     `hs`, `os` come from forward_pass. `want[l]` False skips layer l's ∇_W; `out[l]` is a buffer to
     write it into; `deltas`, when given, collects δ^(L), δ^(L−1), …, δ^(1) from the top down. `rows_T`: each
-    layer's W[:-1]ᵀ when the caller keeps these views (of weights that never move: 1.3 µs a layer saved).
+    layer's W[:-1]ᵀ when the caller keeps these views (of weights that never move), for `grad_h`.
     """
     grads: list[Tensor | None] = [None] * len(weights)
     backs = [ACTIVATIONS[name].back_ for name in activations]  # over ∂J/∂h, which grad_h made fresh
@@ -512,5 +513,5 @@ def backward_pass(
         if l == 0:
             break
         # hidden-layer recursion: δ^(l) = (δ^(l+1) W^(l+1)[:-1]ᵀ) ⊙ φ'(z^(l))
-        delta = backs[l - 1](grad_h(delta, weights[l]) if rows_T is None else torch.mm(delta, rows_T[l]), os[l - 1])
+        delta = backs[l - 1](grad_h(delta, weights[l], None if rows_T is None else rows_T[l]), os[l - 1])
     return grads, grad_h(delta, weights[0]) if need_input_grad else None
