@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import torch
 from torch import Tensor
+from torch.autograd import _profiler_enabled
+from torch.optim import optimizer as _torch_optimizer
 
 from bpcore import backprop as bp
 
@@ -13,7 +15,10 @@ __all__ = ["GradientDescent"]
 
 
 class GradientDescent(torch.optim.Optimizer):
-    """W ← W − μ ∇_W J for every parameter (eq. 10), as one fused multi-tensor update per device/dtype."""
+    """W ← W − μ ∇_W J for every parameter (eq. 10), as one fused multi-tensor update per device/dtype.
+
+    `step` goes through torch's step wrapper (profiler range, step pre/post hooks) only when a profiler runs
+    or a hook is registered: on a small network's step the wrapper costs 5 µs, more than the update itself."""
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float) -> None:
         if not lr > 0:
@@ -30,18 +35,30 @@ class GradientDescent(torch.optim.Optimizer):
                 p.grad = None
         return None
 
-    @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
         """Apply eq. 10 once; `closure` (optional) re-evaluates and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            # eq. 10: W ← W − μ h δᵀ for every tensor in one fused call (foreach falls back per tensor
-            # where devices or dtypes differ)
-            bp.update(params, [p.grad for p in params], group["lr"])
-        return loss
+        if (_profiler_enabled() or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
+                or _torch_optimizer._global_optimizer_pre_hooks or _torch_optimizer._global_optimizer_post_hooks):
+            return _hooked_step(self, closure)
+        return _step(self, closure)
+
+    step.hooked = True  # type: ignore[attr-defined]  # torch's __init__ must not wrap it again
+
+
+@torch.no_grad()
+def _step(opt: GradientDescent, closure=None):
+    loss = None
+    if closure is not None:
+        with torch.enable_grad():
+            loss = closure()
+    for group in opt.param_groups:
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            continue
+        # eq. 10: W ← W − μ h δᵀ for every tensor in one fused call (foreach falls back per tensor
+        # where devices or dtypes differ)
+        bp.update(params, [p.grad for p in params], group["lr"])
+    return loss
+
+
+_hooked_step = torch.optim.Optimizer.profile_hook_step(_step)  # torch's profiler range and hook calls

