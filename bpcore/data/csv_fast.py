@@ -2,7 +2,7 @@
 each straight into its own rows of the float64 feature matrix and the target column.
 
 read_csv tries it first for files of FAST_BYTES or more. The delimiter and the header are decided by the checked
-reader's own code on the file's first SAMPLE_BYTES, so both paths read a file the same way; whenever the fast
+reader's own code on the file's first SAMPLE_ROWS lines, so both paths read a file the same way; whenever the fast
 path meets anything it would read differently or anything wrong (a cell that is not a number, a ragged row, an
 empty cell, NaN or Inf, space-aligned columns, blank lines before the first row, a trailing delimiter, a byte-order
 mark), it refuses and read_csv reads the file with the checked reader, whose messages name the row and column.
@@ -13,18 +13,20 @@ a table of text cells, nor a second copy of the matrix).
 
 from __future__ import annotations
 
+import importlib.util
+import mmap
 import os
 import queue
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bpcore.data.csv_table import _BOM, MAX_CSV_BYTES, Table, table_from_text
+from bpcore.data.csv_table import _BOM, _SAMPLE_LINES, MAX_CSV_BYTES, Table, table_from_text
 from bpcore.errors import DataError
 from bpcore.safe_io import open_regular
 
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FAST_BYTES = 4 << 20  # smaller files gain little: the checked reader takes well under a second for them
-SAMPLE_BYTES = 1 << 20  # the head of the file whose rows decide the delimiter and the header
-SAMPLE_ROWS = 1000
+SAMPLE_BYTES = 1 << 20  # the head of the file: integers only in it → int32 parse first
+SAMPLE_ROWS = _SAMPLE_LINES  # the rows after the first line that decide the delimiter and the header, as the
+# checked reader's delimiter rule reads them (parsing the whole head's 577 MNIST rows took 0.09 s)
 BLOCK_BYTES = 4 << 20  # pyarrow's block: the rows parsed and converted at a time
 PARTS = max(1, min(os.cpu_count() or 1, 8))  # runs of lines parsed on threads of their own, one per core
 
@@ -42,20 +45,29 @@ class Refused(Exception):
     """The fast path does not read this file (the checked reader will, or will say what is wrong)."""
 
 
-def _sample(head: bytes, path: str) -> Table:
+def _sample(head: bytes, path: str, rows: int) -> Table:
+    """The checked reader's Table of the head's first line and `rows` lines after it (as many as the head holds):
+    its delimiter, header and widths. Every cell of a file the fast path reads is a number, and on such rows the
+    checked reader's header rule gives the same answer for any number of them; its delimiter rule reads the
+    first SAMPLE_ROWS lines when none is blank (a blank one in the sample is refused)."""
     if head.startswith(_BOM):
         raise Refused("byte-order mark")
-    cut = head.rfind(b"\n")
-    if cut < 0:
+    end = 0
+    for _ in range(rows + 1):
+        at = head.find(b"\n", end)
+        if at < 0:
+            break
+        end = at + 1
+    if end == 0:
         raise Refused("no complete line in the sample")
     try:
-        text = head[: cut + 1].decode("utf-8")
-        sample = table_from_text(path, text, max_rows=SAMPLE_ROWS)
+        sample = table_from_text(path, head[:end].decode("utf-8"), max_rows=rows)
     except (UnicodeDecodeError, DataError) as e:  # the checked reader reports it, at its place in the file
         raise Refused(str(e)) from None
     width = len(sample.names)
     if sample.delimiter == " " or sample.first_line != 1 or not sample.rows \
-            or any(len(r) != width for r in sample.rows):
+            or any(len(r) != width for r in sample.rows) \
+            or sample.lines[-1] - sample.lines[0] + 1 != len(sample.lines):
         raise Refused("a layout the fast reader would read differently")
     return sample
 
@@ -67,7 +79,7 @@ def head_table(source: str | os.PathLike, max_rows: int) -> Table:
     with os.fdopen(fd, "rb") as f:
         if size < FAST_BYTES:
             raise Refused("small file")
-        sample = _sample(f.read(SAMPLE_BYTES), path)
+        sample = _sample(f.read(SAMPLE_BYTES), path, max_rows)
     sample.rows, sample.lines = sample.rows[:max_rows], sample.lines[:max_rows]
     return sample
 
@@ -88,10 +100,11 @@ def _cuts(data: bytes, start: int, parts: int) -> list[int]:
     return [*dict.fromkeys(cuts), len(data)]
 
 
-def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, j: int, X: np.ndarray,
-          y: np.ndarray, done: list[int], slot: int, stop: threading.Event, blocks: queue.SimpleQueue) -> None:
-    """Parse one run of lines into its rows of X and y (rows X.shape[0] at most: Refused beyond), counting its
-    rows in done[slot], putting `slot` in `blocks` after each block and None when it ends, however it ends."""
+def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, j: int, place: Future,
+          done: list[int], slot: int, stop: threading.Event, blocks: queue.SimpleQueue) -> None:
+    """Parse one run of lines into its rows of X and y, counting its rows in done[slot], putting `slot` in
+    `blocks` after each block and None when it ends, however it ends. `place` gives those rows (X, y) once the
+    main thread has counted the lines (the first block is parsed meanwhile); more rows than that: Refused."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
@@ -102,16 +115,19 @@ def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, 
             parse_options=pc.ParseOptions(delimiter=delimiter),
             convert_options=pc.ConvertOptions(column_types=dict.fromkeys(names, kind), null_values=[],
                                               strings_can_be_null=False, quoted_strings_can_be_null=False))
+        X = y = None
         n = 0
         for batch in reader:
-            m = batch.num_rows
             if stop.is_set():
                 return
+            rows = np.asarray(batch.to_tensor())  # (m, D + 1) row-major in `kind`: copied into X row by row
+            if X is None:
+                X, y = place.result()
+            m = len(rows)
             if n + m > len(X):
                 raise Refused("more rows than lines")
-            columns = [c.to_numpy(zero_copy_only=False) for c in batch.columns]
-            y[n:n + m] = columns.pop(j)
-            X[n:n + m] = np.stack(columns).T  # (D, m) in column order, then one transposing copy
+            y[n:n + m] = rows[:, j]
+            X[n:n + m, :j], X[n:n + m, j:] = rows[:, :j], rows[:, j + 1:]
             if kind != pa.int32() and not (np.isfinite(X[n:n + m]).all() and np.isfinite(y[n:n + m]).all()):
                 raise Refused("NaN / Inf / empty cells: the checked reader names the cell")
             n += m
@@ -119,6 +135,15 @@ def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, 
             blocks.put(slot)
     finally:
         blocks.put(None)
+
+
+def _matrix(rows: int, cols: int) -> np.ndarray:
+    """np.empty((rows, cols)) on pages of the usual size. numpy asks the kernel for huge pages for a large array;
+    where one must first be made (memory compacted, or backed by a virtual machine's host) the first writes
+    stall: 376 MB took 0.1–0.9 s to fill here, against a steady 0.12 s on small pages."""
+    if rows * cols == 0:
+        return np.empty((rows, cols), dtype=np.float64)
+    return np.frombuffer(mmap.mmap(-1, rows * cols * 8), dtype=np.float64).reshape(rows, cols)
 
 
 def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
@@ -129,19 +154,22 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
 
     start = data.find(b"\n") + 1 if sample.has_header else 0
     cuts = _cuts(data, start, parts)
-    lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in pairwise(cuts)]
-    rows = sum(lines)
     width = len(sample.names)
-    X = np.empty((rows, width - 1), dtype=np.float64)
-    y = np.empty(rows, dtype=np.float64)
     names = [f"c{k}" for k in range(width)]
-    whole, done, stop, blocks = pa.py_buffer(data), [0] * len(lines), threading.Event(), queue.SimpleQueue()
-    offsets = np.cumsum([0, *lines])
-    with ThreadPoolExecutor(len(lines), thread_name_prefix="bpcore-csv") as pool:
-        jobs = [pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j,
-                            X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]], done, k, stop, blocks)
-                for k, (a, b) in enumerate(pairwise(cuts))]
+    whole, stop, blocks = pa.py_buffer(data), threading.Event(), queue.SimpleQueue()
+    runs = list(pairwise(cuts))
+    done, places = [0] * len(runs), [Future() for _ in runs]
+    with ThreadPoolExecutor(len(runs), thread_name_prefix="bpcore-csv") as pool:
+        jobs = [pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j, places[k], done, k,
+                            stop, blocks) for k, (a, b) in enumerate(runs)]
         try:
+            # the runs parse their first blocks while the lines are counted and the matrix allocated
+            lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in runs]
+            rows = sum(lines)
+            X, y = _matrix(rows, width - 1), np.empty(rows, dtype=np.float64)
+            offsets = np.cumsum([0, *lines])
+            for k, place in enumerate(places):
+                place.set_result((X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]]))
             ended = 0
             while ended < len(jobs):  # the progress after each block, reported from this thread only
                 if blocks.get() is None:
@@ -152,6 +180,9 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
                 job.result()
         except BaseException:
             stop.set()  # the other runs end at their next block
+            for place in places:
+                if not place.done():
+                    place.set_exception(Refused("stopped"))
             raise
     if done != lines:  # blank lines (pyarrow skips them, as the checked reader does): close the gaps
         keep = np.concatenate([np.arange(o, o + n) for o, n in zip(offsets, done, strict=False)])
@@ -166,19 +197,24 @@ def read_columns(source: str | os.PathLike, target: Callable[[Table], int],
     """(the sample Table with the column names, features (N, D) float64, target column (N,) float64) of an
     all-numeric CSV file; `target(sample)` picks the target column's index. Refused when the fast path does not
     read the file; DataError for a path that is not a readable regular file (as the checked reader says)."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise Refused("pyarrow is not installed") from None
+    if importlib.util.find_spec("pyarrow") is None:
+        raise Refused("pyarrow is not installed")
     fd, path, size = open_regular(source, what="CSV file", error=DataError, limit=MAX_CSV_BYTES)
-    with os.fdopen(fd, "rb") as f:
+    with os.fdopen(fd, "rb") as f, ThreadPoolExecutor(1, thread_name_prefix="bpcore-csv") as background:
         if size < FAST_BYTES:
             raise Refused("small file")
+        importing = background.submit(importlib.import_module, "pyarrow.csv")  # while the file is read
         data = f.read(MAX_CSV_BYTES + 1)  # the size may have changed since it was checked
+        try:
+            importing.result()
+        except ImportError as e:
+            raise Refused(f"pyarrow cannot be imported: {e}") from None
+    import pyarrow as pa
+
     if len(data) > MAX_CSV_BYTES:
         raise Refused("the file grew past the size limit")
     head = data[:SAMPLE_BYTES]
-    sample = _sample(head, path)
+    sample = _sample(head, path, SAMPLE_ROWS)
     j = target(sample)
     body = head[head.find(b"\n") + 1:] if sample.has_header else head
     kinds = [pa.int32(), pa.float64()] if _integers(body, sample.delimiter) else [pa.float64()]

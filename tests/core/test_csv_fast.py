@@ -49,6 +49,7 @@ REFUSED = {  # files the fast path leaves to the checked reader (same result, or
     "text labels": _csv(labels=[("cat", "dog")[v % 2] for v in range(300)]),
     "trailing delimiter": _csv().replace("\n", ",\n"),
     "blank lines first": "\n\n" + _csv(),
+    "a blank line among the rows that decide the layout": _csv().replace("\n", "\n\n", 10).replace("\n\n", "\n", 9),
     "byte-order mark": "\ufeff" + _csv(),
     "space aligned": _csv(" ").replace(" ", "  "),
     "letter in row 201": _csv().replace("\n" + ",".join(map(str, NUMBERS[199])) + ",",
@@ -155,3 +156,33 @@ def test_pca_of_a_large_set_fits_on_evenly_spaced_rows(monkeypatch):
     sub = projection.project_2d(X)
     assert np.abs(sub[:, 0] - full[:, 0]).max() < 0.02 * np.abs(full[:, 0]).max()  # same axes and signs
     assert np.abs(sub[:, 1] - full[:, 1]).max() < 0.12 * np.abs(full[:, 1]).max()
+
+
+@pytest.mark.parametrize("where", ["allocating the matrix", "reporting progress"])
+def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatch):
+    """The runs parse their first blocks before the matrix exists; whatever stops the main thread then (no memory
+    for the matrix, a progress callback that raises) must end them too, not leave them waiting for their rows."""
+    import faulthandler
+    import threading
+    import time
+
+    path = tmp_path / "data.csv"
+    path.write_text(_csv())
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    monkeypatch.setattr(csv_fast, "PARTS", 3)
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1000)
+
+    def fail(*_):
+        time.sleep(0.2)  # the runs have parsed their first blocks by now and wait for their rows
+        raise MemoryError(where)
+
+    if where == "allocating the matrix":
+        monkeypatch.setattr(csv_fast, "_matrix", fail)
+    before = threading.active_count()
+    faulthandler.dump_traceback_later(60, exit=True)  # a run left waiting would hang the suite: end it loudly
+    try:
+        with pytest.raises(MemoryError, match=where):
+            csv_fast.read_columns(path, lambda t: 0, progress=fail if where == "reporting progress" else None)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert threading.active_count() == before
