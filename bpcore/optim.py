@@ -11,7 +11,7 @@ from torch.optim import optimizer as _torch_optimizer
 
 from bpcore import backprop as bp
 
-__all__ = ["GradientDescent"]
+__all__ = ["GradientDescent", "quiet_step"]
 
 
 class GradientDescent(torch.optim.Optimizer):
@@ -37,12 +37,25 @@ class GradientDescent(torch.optim.Optimizer):
 
     def step(self, closure=None):  # type: ignore[override]
         """Apply eq. 10 once; `closure` (optional) re-evaluates and returns the loss."""
-        if (_profiler_enabled() or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
-                or _torch_optimizer._global_optimizer_pre_hooks or _torch_optimizer._global_optimizer_post_hooks):
-            return _hooked_step(self, closure)
-        return _step(self, closure)
+        return _hooked_step(self, closure) if listened(self) else _step(self, closure)
 
     step.hooked = True  # type: ignore[attr-defined]  # torch's __init__ must not wrap it again
+
+
+def listened(opt: torch.optim.Optimizer) -> bool:
+    """Whether anything watches `opt`'s steps: a profiler, or a step hook of its own or of every optimizer."""
+    return bool(_profiler_enabled() or opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
+                or _torch_optimizer._global_optimizer_pre_hooks or _torch_optimizer._global_optimizer_post_hooks)
+
+
+def quiet_step(opt: torch.optim.Optimizer) -> None:
+    """opt.step() for any torch optimizer, past torch's step wrapper (profiler range, hook calls) when nothing
+    listens: the wrapper is 6 µs of a fused Adam's 20 on 4,810 weights. The step itself is the one torch wraps."""
+    step = type(opt).step
+    if listened(opt) or not (getattr(step, "hooked", False) and hasattr(step, "__wrapped__")):
+        opt.step()
+    else:
+        step.__wrapped__(opt)  # what torch's wrapper (marked `hooked`) calls
 
 
 @torch.no_grad()

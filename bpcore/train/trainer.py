@@ -20,6 +20,7 @@ from bpcore.data import Dataset, Split
 from bpcore.distributed import World, sharded_step
 from bpcore.errors import ConfigError
 from bpcore.nn import MLP
+from bpcore.optim import quiet_step
 from bpcore.train import setup, stopping
 from bpcore.train.divergence import Guard, extremes_of
 from bpcore.train.history import History
@@ -398,7 +399,7 @@ class Trainer:
         if self.optimizer is None:
             bp.update(net.flat, net.flat_grad, lr)  # eq. 10: W ← W − μ h δᵀ, all layers at once
         else:
-            self.optimizer.step()
+            quiet_step(self.optimizer)
 
     def _apply_pending(self) -> None:
         with self._lock:

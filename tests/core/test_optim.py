@@ -119,3 +119,50 @@ def test_step_shows_in_the_profiler():
         opt.step()
     assert "Optimizer.step#GradientDescent.step" in {e.key for e in prof.key_averages()}
     assert torch.equal(W.detach(), torch.full((2,), 0.5))
+
+
+TORCH_OPTIMIZERS = {
+    "momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, fused=True),
+    "nesterov": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, fused=True),
+    "adam": lambda ps: torch.optim.Adam(ps, lr=0.01, fused=True),
+    "adam, for-loop": lambda ps: torch.optim.Adam(ps, lr=0.01, foreach=False),
+    "gradient descent": lambda ps: GradientDescent(ps, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("kind", list(TORCH_OPTIMIZERS))
+def test_quiet_step_is_the_step(kind):
+    """Three steps through quiet_step and through opt.step() from the same start: the same update (the same
+    code runs, torch's wrapper aside), to float32 rounding."""
+    from bpcore.optim import quiet_step
+
+    g = torch.Generator().manual_seed(0)
+    start, grads = torch.randn(10, generator=g), [torch.randn(10, generator=g) for _ in range(3)]
+    W = {}
+    for way in ("quiet", "step"):
+        p = torch.nn.Parameter(start.clone())
+        opt = TORCH_OPTIMIZERS[kind]([p])
+        for grad in grads:
+            p.grad = grad.clone()
+            quiet_step(opt) if way == "quiet" else opt.step()
+        W[way] = p.detach()
+    assert not torch.equal(W["quiet"], start)
+    torch.testing.assert_close(W["quiet"], W["step"], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", list(TORCH_OPTIMIZERS))
+def test_quiet_step_still_calls_hooks_and_shows_in_the_profiler(kind):
+    from bpcore.optim import quiet_step
+
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = TORCH_OPTIMIZERS[kind]([p])
+    seen = []
+    handle = opt.register_step_post_hook(lambda o, args, kwargs: seen.append(o))
+    p.grad = torch.ones(3)
+    quiet_step(opt)
+    handle.remove()
+    quiet_step(opt)
+    assert seen == [opt]
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        quiet_step(opt)
+    assert f"Optimizer.step#{type(opt).__name__}.step" in {e.key for e in prof.key_averages()}
