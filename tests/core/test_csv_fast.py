@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+
 import numpy as np
 import pytest
 
@@ -186,3 +189,31 @@ def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatc
     finally:
         faulthandler.cancel_dump_traceback_later()
     assert threading.active_count() == before
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.parametrize("way", ["populated (Linux)", "anonymous mmap"])
+def test_the_matrix_is_zeroed_writable_and_given_back(way, monkeypatch):
+    """The read's float64 matrix: zeros of the asked shape, writable, its memory resident at once where populated
+    (the runs then write without page faults), and returned to the system once the array is dropped."""
+    if way == "populated (Linux)" and csv_fast._LIBC is None:
+        pytest.skip("MAP_POPULATE is Linux only")
+    if way == "anonymous mmap":
+        monkeypatch.setattr(csv_fast, "_LIBC", None)
+    before = _rss()
+    X = csv_fast._matrix(4096, 2048)  # 64 MiB
+    assert X.shape == (4096, 2048) and X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable
+    if way == "populated (Linux)":
+        assert _rss() - before > 60 << 20
+    assert not X.any()
+    X[-1, -1] = 2.5
+    X[1::7] = 1.0
+    assert X[-1, -1] == 2.5 and X.sum() == 2.5 + 2048 * len(range(1, 4096, 7))
+    del X
+    gc.collect()
+    assert _rss() - before < 8 << 20
+    assert csv_fast._matrix(0, 5).shape == (0, 5)
