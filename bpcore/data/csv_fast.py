@@ -204,9 +204,10 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
     runs = list(pairwise(cuts))
     done, places = [0] * len(runs), [Future() for _ in runs]
     with ThreadPoolExecutor(len(runs), thread_name_prefix="bpcore-csv") as pool:
-        jobs = [pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j, places[k], done, k,
-                            stop, blocks) for k, (a, b) in enumerate(runs)]
-        try:
+        jobs = []
+        try:  # from the first submit on: a run started must be told its rows, or told to stop
+            jobs.extend(pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j, places[k],
+                                    done, k, stop, blocks) for k, (a, b) in enumerate(runs))
             # the runs parse their first blocks while the lines are counted and the matrix allocated
             lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in runs]
             rows = sum(lines)

@@ -161,10 +161,11 @@ def test_pca_of_a_large_set_fits_on_evenly_spaced_rows(monkeypatch):
     assert np.abs(sub[:, 1] - full[:, 1]).max() < 0.12 * np.abs(full[:, 1]).max()
 
 
-@pytest.mark.parametrize("where", ["allocating the matrix", "reporting progress"])
+@pytest.mark.parametrize("where", ["allocating the matrix", "reporting progress", "starting the second run"])
 def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatch):
     """The runs parse their first blocks before the matrix exists; whatever stops the main thread then (no memory
-    for the matrix, a progress callback that raises) must end them too, not leave them waiting for their rows."""
+    for the matrix, a progress callback that raises, no thread for the next run) must end them too, not leave
+    them waiting for their rows."""
     import faulthandler
     import threading
     import time
@@ -181,6 +182,16 @@ def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatc
 
     if where == "allocating the matrix":
         monkeypatch.setattr(csv_fast, "_matrix", fail)
+    if where == "starting the second run":
+
+        class Pool(csv_fast.ThreadPoolExecutor):
+            def submit(self, *args, **kwargs):
+                self.started = getattr(self, "started", 0) + 1
+                if self.started == 2:
+                    fail()
+                return super().submit(*args, **kwargs)
+
+        monkeypatch.setattr(csv_fast, "ThreadPoolExecutor", Pool)
     before = threading.active_count()
     faulthandler.dump_traceback_later(60, exit=True)  # a run left waiting would hang the suite: end it loudly
     try:
