@@ -147,17 +147,20 @@ def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, 
         blocks.put(None)
 
 
-def _matrix(rows: int, cols: int) -> np.ndarray:
-    """np.empty((rows, cols)) with its pages already in, on pages of the usual size.
+def _matrix(rows: int, cols: int, text_bytes: int) -> np.ndarray:
+    """np.empty((rows, cols)) for the cells of `text_bytes` of CSV text, on pages of the usual size, mapped in at
+    once where the text can fill them.
 
     numpy asks for huge pages for a large array; where one must first be made (memory compacted, or backed by a
     virtual machine's host) the first writes stall: 376 MB took 0.1–0.9 s to fill here. On Linux the mapping is
     made with MAP_POPULATE, through ctypes so that the GIL is free meanwhile (the runs keep parsing): 0.10 s for
-    376 MB against 0.18 s of page faults as the runs write. Elsewhere: an anonymous mmap, faulted as written."""
+    376 MB against 0.18 s of page faults as the runs write. A cell takes 2 bytes of text at least (a digit and a
+    delimiter) and 8 in the matrix: a matrix larger than 4 × the text counted blank lines as rows, and is mapped
+    as it is written (as it is where MAP_POPULATE does not exist), so that a file of blank lines costs no memory."""
     n = rows * cols * 8
     if n == 0:
         return np.empty((rows, cols), dtype=np.float64)
-    buf = _populated(n) if _LIBC is not None else None
+    buf = _populated(n) if _LIBC is not None and n <= 4 * text_bytes else None
     return np.frombuffer(mmap.mmap(-1, n) if buf is None else buf, dtype=np.float64).reshape(rows, cols)
 
 
@@ -211,7 +214,7 @@ def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
             # the runs parse their first blocks while the lines are counted and the matrix allocated
             lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in runs]
             rows = sum(lines)
-            X, y = _matrix(rows, width - 1), np.empty(rows, dtype=np.float64)
+            X, y = _matrix(rows, width - 1, len(data) - start), np.empty(rows, dtype=np.float64)
             offsets = np.cumsum([0, *lines])
             for k, place in enumerate(places):
                 place.set_result((X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]]))
