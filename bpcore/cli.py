@@ -107,7 +107,8 @@ def _source(text: str) -> str:
     return f"csv:{text}" if text.lower().endswith(".csv") else text
 
 
-def _target(text: str) -> str | int:
+def target_column(text: str) -> str | int:
+    """A --target value: a 0-based column index when it reads as an integer, else a column name."""
     try:
         return int(text)
     except ValueError:
@@ -125,7 +126,7 @@ def _threads(text: str) -> int:
 _TRAIN_FLAGS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("--dataset", "data", "source", _source,
      f"toy set ({', '.join(TOY_SOURCES)}), bundled set ({', '.join(BUNDLED_SOURCES)}) or a .csv file"),
-    ("--target", "data", "target", _target, "CSV target column: name or 0-based index (default: the last)"),
+    ("--target", "data", "target", target_column, "CSV target column: name or 0-based index (default: the last)"),
     ("--task", "data", "task", str, "CSV target as: auto | classification | regression"),
     ("--samples", "data", "n_samples", _scalar, "rows drawn for a toy set"),
     ("--noise", "data", "noise", _scalar, "noise of a toy set"),
@@ -473,7 +474,7 @@ def _eval_data(args: argparse.Namespace, output: str, exp: Experiment | None):
     from bpcore.data import load_dataset, read_csv
     from bpcore.train import setup
 
-    target = _target(args.target) if args.target is not None else (exp.data.target if exp else None)
+    target = target_column(args.target) if args.target is not None else (exp.data.target if exp else None)
     text = args.data[4:] if args.data.startswith("csv:") else args.data
     if text.lower().endswith(".csv"):
         return read_csv(text, target=target, task=bp.output_kind(output).task)

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from bpcore.cli import target_column
 from bpcore.config import BUNDLED_SOURCES, MAX_EPOCHS, TOY_SOURCES, validate
 from bpcore.errors import ConfigError
 
@@ -54,6 +55,14 @@ def _number(key: str, kind: type) -> Callable[[str], Any]:
     return convert
 
 
+def _choice(key: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        return _checked(key, text)
+
+    convert.__name__ = key
+    return convert
+
+
 def _layers(text: str) -> str:
     """--layers 8,8: every size in the range of model.hidden; normalised to '8,8' ('' for none)."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
@@ -88,6 +97,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (argv without the program name; None: sys.argv[1:])."""
     ap = _Parser(prog="bpgui", description="Backprop Lab desktop trainer")
     ap.add_argument("--dataset", help=f"data set: {', '.join((*TOY_SOURCES, *BUNDLED_SOURCES))} or csv:<path>")
+    ap.add_argument("--target", type=target_column, metavar="COL",
+                    help="CSV target column: name or 0-based index (default: the last)")
+    ap.add_argument("--task", type=_choice("data.task"), help="CSV target as: auto | classification | regression")
     ap.add_argument("--layers", type=_layers, help="hidden layer sizes, e.g. 8,8")
     ap.add_argument("--activation", help="hidden activation, e.g. tanh, relu, sigmoid")
     ap.add_argument("--lr", type=_number("training.lr", float), help="learning rate μ (eq. 10)")
@@ -138,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     from bpgui.settings import load_pace, open_settings
 
     experiment = None
-    if args.dataset or args.layers or args.activation or args.optimizer or args.lr is not None:
+    if args.dataset or args.layers or args.activation or args.optimizer or args.lr is not None \
+            or args.target is not None or args.task:
         try:
             # a window trains until Pause or a stopping criterion, at a watchable pace: no epoch limit
             experiment = experiment_from_args(args).replace(training={"epochs": MAX_EPOCHS})

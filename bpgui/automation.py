@@ -20,11 +20,16 @@ TIMEOUT_S = 600.0
 
 
 def experiment_from_args(args: argparse.Namespace) -> Experiment:
-    """The default experiment with the command line's data set, layers, activation, μ and epoch count."""
+    """The default experiment with the command line's data set (and CSV target and task), layers, activation,
+    μ and epoch count."""
     exp = Experiment()
     data, model, training = {}, {}, {}
     if args.dataset:
         data["source"] = args.dataset
+    if getattr(args, "target", None) is not None:
+        data["target"] = args.target
+    if getattr(args, "task", None):
+        data["task"] = args.task
     if args.layers is not None:
         model["hidden"] = [int(n) for n in args.layers.split(",") if n.strip()]
     if args.activation:

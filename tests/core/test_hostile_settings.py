@@ -390,6 +390,35 @@ def test_main_py_size_has_a_range(capsys, size, needle):
     assert len(err) == 1 and err[0].startswith(f"bpgui: error: argument --size: {needle}"), err
 
 
+@pytest.mark.parametrize(("argv", "target", "task"), [
+    (["--target", "label"], "label", None),
+    (["--target", "0"], 0, None),
+    (["--target", "-1"], -1, None),
+    (["--task", "classification"], None, "classification"),
+    (["--target", "y", "--task", "regression"], "y", "regression"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_main_py_takes_the_csv_target_and_task_as_bpcore_train_does(argv, target, task):
+    """The window's command line names a CSV's target column as `bpcore train --target` does (MNIST's label is
+    the first column, not the default last) and reaches the experiment the window opens with."""
+    from bpgui.app import parse_args
+    from bpgui.automation import experiment_from_args
+
+    args = parse_args(["--dataset", "csv:data.csv", *argv])
+    assert (args.target, args.task) == (target, task)
+    data = experiment_from_args(args).data
+    assert data.source == "csv:data.csv" and data.target == target and data.task == (task or "auto")
+
+
+def test_main_py_task_is_one_of_three(capsys):
+    from bpgui.app import parse_args
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--task", "clustering"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("bpgui: error: argument --task: data.task must be one of"), err
+
+
 def test_main_py_size_accepts_its_range():
     from bpgui.app import parse_args
 
