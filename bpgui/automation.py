@@ -26,9 +26,9 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
     data, model, training = {}, {}, {}
     if args.dataset:
         data["source"] = args.dataset
-    if getattr(args, "target", None) is not None:
+    if args.target is not None:
         data["target"] = args.target
-    if getattr(args, "task", None):
+    if args.task:
         data["task"] = args.task
     if args.layers is not None:
         model["hidden"] = [int(n) for n in args.layers.split(",") if n.strip()]
