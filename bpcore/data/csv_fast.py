@@ -1,30 +1,26 @@
-"""The fast path of CSV import for large all-numeric files: pyarrow's reader on one run of lines per core,
-each straight into its own rows of the float64 feature matrix and the target column.
+"""The fast path of CSV import for large all-numeric files: pyarrow's reader on pieces of a few megabytes of
+whole lines, parsed on one thread per core as soon as they are read, each straight into its own rows of the
+float64 feature matrix and the target column.
 
 read_csv tries it first for files of FAST_BYTES or more. The delimiter and the header are decided by the checked
 reader's own code on the file's first SAMPLE_ROWS lines, so both paths read a file the same way; whenever the fast
 path meets anything it would read differently or anything wrong (a cell that is not a number, a ragged row, an
-empty cell, NaN or Inf, space-aligned columns, blank lines before the first row, a trailing delimiter, a byte-order
-mark), it refuses and read_csv reads the file with the checked reader, whose messages name the row and column.
+empty cell, NaN or Inf, space-aligned columns, blank lines before the first row or many of them, a trailing
+delimiter, a byte-order mark, a file that grows while it is read), it refuses and read_csv reads the file with
+the checked reader, whose messages name the row and column.
 A file whose sample holds only integers is parsed as int32 first (twice as fast; a cell that is not one sends
-it to the float64 parse). Memory: the returned arrays, the file's bytes and one block of rows per thread (never
-a table of text cells, nor a second copy of the matrix).
-"""
+it to the float64 parse). Memory: the returned arrays, the file's bytes and one piece's parse per thread (never
+a table of text cells, nor a second copy of the matrix)."""
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import mmap
 import os
-import queue
 import re
-import sys
 import threading
-import weakref
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain, pairwise
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,9 +36,10 @@ FAST_BYTES = 4 << 20  # smaller files gain little: the checked reader takes well
 SAMPLE_BYTES = 1 << 20  # the head of the file: integers only in it → int32 parse first
 SAMPLE_ROWS = _SAMPLE_LINES  # the rows after the first line that decide the delimiter and the header, as the
 # checked reader's delimiter rule reads them (parsing the whole head's 577 MNIST rows took 0.09 s)
-BLOCK_BYTES = 4 << 20  # pyarrow's block: the rows parsed and converted at a time
-AHEAD_BLOCKS = 4  # blocks a run may parse before the main thread has its rows ready
-PARTS = max(1, min(os.cpu_count() or 1, 8))  # runs of lines parsed on threads of their own, one per core
+PIECE_BYTES = 4 << 20  # the text one thread parses at a time (one pyarrow block) straight into its rows
+READ_BYTES = 4 << 20  # read at a time: the first pieces are parsed while the rest of the file is read
+BLANK_LINES = 64  # lines that hold no row the fast path allows beyond its bound (more: the checked reader)
+PARTS = max(1, min(os.cpu_count() or 1, 8))  # threads parsing pieces, one per core
 
 
 class Refused(Exception):
@@ -94,150 +91,153 @@ def _integers(head: bytes, delimiter: str) -> bool:
     return re.fullmatch(rb"[0-9\-\r\n" + re.escape(delimiter.encode()) + rb"]*", head) is not None
 
 
-def _cuts(data: bytes, start: int, parts: int) -> list[int]:
-    """Byte offsets that split data[start:] into `parts` runs of whole lines (each cut just after a newline)."""
-    cuts = [start]
-    for k in range(1, parts):
-        at = data.find(b"\n", max(cuts[-1], start + (len(data) - start) * k // parts)) + 1
-        if 0 < at < len(data):
-            cuts.append(at)
-    return [*dict.fromkeys(cuts), len(data)]
+def _lines(data: mmap.mmap, a: int, b: int) -> int:
+    """Newlines in data[a:b], counted by numpy a megabyte at a time (the GIL is free meanwhile)."""
+    v = np.frombuffer(data, dtype=np.uint8)
+    return sum(int(np.count_nonzero(v[o:min(b, o + (1 << 20))] == 10)) for o in range(a, b, 1 << 20))
 
 
-def _fill(part: pa.Buffer, delimiter: str, names: list[str], kind: pa.DataType, j: int, place: Future,
-          done: list[int], slot: int, stop: threading.Event, blocks: queue.SimpleQueue) -> None:
-    """Parse one run of lines into its rows of X and y, counting its rows in done[slot], putting `slot` in
-    `blocks` after each block and None when it ends, however it ends. `place` gives those rows (X, y) once the
-    main thread has counted the lines (the first block is parsed meanwhile); more rows than that: Refused."""
+def _cut(data: mmap.mmap, pos: int, end: int, eof: bool) -> int:
+    """The end of the next piece of data[pos:end] (just after a newline, about PIECE_BYTES on), or `pos` when the
+    bytes read so far do not hold a whole one yet."""
+    if end - pos < PIECE_BYTES:
+        return end if eof else pos
+    at = data.rfind(b"\n", pos, pos + PIECE_BYTES) + 1 or data.find(b"\n", pos + PIECE_BYTES, end) + 1
+    return at or (end if eof else pos)
+
+
+def _fill(piece: pa.Buffer, options: tuple, j: int, X: np.ndarray, y: np.ndarray, checked: bool,
+          stop: threading.Event) -> int:
+    """Parse one piece of whole lines into X and y (its rows of the matrix and the target, one per line), the
+    rows it held (fewer than its lines when some are blank; more: Refused). A failure sets `stop`: the pieces
+    after it are not parsed."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
+    if stop.is_set():
+        raise Refused("stopped")
+    n = 0
     try:
-        reader = pc.open_csv(
-            pa.BufferReader(part),
-            read_options=pc.ReadOptions(column_names=names, block_size=BLOCK_BYTES, use_threads=False),
-            parse_options=pc.ParseOptions(delimiter=delimiter),
-            convert_options=pc.ConvertOptions(column_types=dict.fromkeys(names, kind), null_values=[],
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
-        ahead: list[np.ndarray] = []  # blocks parsed before the rows are known (at most AHEAD_BLOCKS)
-        X = y = None
-        n = 0
-        for batch in chain(reader, [None]):
-            if stop.is_set():
-                return
-            if batch is not None:
-                ahead.append(np.asarray(batch.to_tensor()))  # (m, D + 1) row-major in `kind`
-                if X is None and len(ahead) < AHEAD_BLOCKS and not place.done():
-                    continue
-            if X is None:
-                X, y = place.result()
-            for rows in ahead:  # copied into X row by row
-                m = len(rows)
-                if n + m > len(X):
-                    raise Refused("more rows than lines")
-                y[n:n + m] = rows[:, j]
-                X[n:n + m, :j], X[n:n + m, j:] = rows[:, :j], rows[:, j + 1:]
-                if kind != pa.int32() and not (np.isfinite(X[n:n + m]).all() and np.isfinite(y[n:n + m]).all()):
-                    raise Refused("NaN / Inf / empty cells: the checked reader names the cell")
-                n += m
-                done[slot] = n
-                blocks.put(slot)
-            ahead.clear()
-    finally:
-        blocks.put(None)
+        for batch in pc.open_csv(pa.BufferReader(piece), *options):
+            rows = np.asarray(batch.to_tensor(row_major=False))  # (m, D + 1), a column after another: numpy's
+            # transposing copy into X is faster than pyarrow's row-major tensor and a second copy (2.4 / 2.9 ms)
+            m = len(rows)
+            if n + m > len(X):
+                raise Refused("more rows than lines")
+            y[n:n + m] = rows[:, j]
+            X[n:n + m, :j], X[n:n + m, j:] = rows[:, :j], rows[:, j + 1:]
+            if checked and not (np.isfinite(X[n:n + m]).all() and np.isfinite(y[n:n + m]).all()):
+                raise Refused("NaN / Inf / empty cells: the checked reader names the cell")
+            n += m
+    except BaseException:
+        stop.set()
+        raise
+    return n
 
 
-def _matrix(rows: int, cols: int, text_bytes: int) -> np.ndarray:
-    """np.empty((rows, cols)) for the cells of `text_bytes` of CSV text, on pages of the usual size, mapped in at
-    once where the text can fill them.
-
-    numpy asks for huge pages for a large array; where one must first be made (memory compacted, or backed by a
-    virtual machine's host) the first writes stall: 376 MB took 0.1–0.9 s to fill here. On Linux the mapping is
-    made with MAP_POPULATE, through ctypes so that the GIL is free meanwhile (the runs keep parsing): 0.10 s for
-    376 MB against 0.18 s of page faults as the runs write. A cell takes 2 bytes of text at least (a digit and a
-    delimiter) and 8 in the matrix: a matrix larger than 4 × the text counted blank lines as rows, and is mapped
-    as it is written (as it is where MAP_POPULATE does not exist), so that a file of blank lines costs no memory."""
+def _matrix(rows: int, cols: int) -> np.ndarray:
+    """np.zeros((rows, cols)) mapped on pages of the usual size as it is written (rows may be far more than
+    the file holds: pages never written cost nothing). numpy would ask for huge pages for a large array; where
+    one must first be made (memory compacted, or backed by a virtual machine's host) the first writes stall:
+    376 MB took 0.1–0.9 s to fill here."""
     n = rows * cols * 8
-    if n == 0:
-        return np.empty((rows, cols), dtype=np.float64)
-    buf = _populated(n) if _LIBC is not None and n <= 4 * text_bytes else None
-    return np.frombuffer(mmap.mmap(-1, n) if buf is None else buf, dtype=np.float64).reshape(rows, cols)
+    return np.frombuffer(_private(n), dtype=np.float64).reshape(rows, cols) if n else np.zeros((rows, cols))
 
 
-def _libc():
-    if not sys.platform.startswith("linux") or not hasattr(mmap, "MAP_POPULATE"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mmap.restype, libc.munmap.restype = ctypes.c_void_p, ctypes.c_int
-        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                              ctypes.c_long)
-        libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
-    except (OSError, AttributeError):
-        return None
-    return libc
+def _private(n: int) -> mmap.mmap:
+    """n zero bytes of anonymous memory, mapped as they are first written. Private: Python's default, a shared
+    mapping, is backed by shmem, whose page faults and unmapping took twice as long here."""
+    return mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0)) if os.name != "nt" \
+        else mmap.mmap(-1, n)
 
 
-_LIBC = _libc()
-_MAP_FAILED = ctypes.c_void_p(-1).value
+class _Reading:
+    """One read of a file: its bytes as they arrive, cut into pieces of whole lines as soon as they are read
+    (kept for a second pass), each piece knowing its first row in the matrix."""
+
+    def __init__(self, f, size: int) -> None:
+        self.f = f
+        self.data = _private(size + 1)  # one byte more: a file that grew is noticed (bytearray(n) would
+        # write n zeros first: 0.05 s for 108 MB, the pages then written again as the file is read into them)
+        self.got, self.eof = 0, False
+        self.cut: list[tuple[int, int, int, int]] = []  # (start, end, first row, lines) of each piece
+
+    def read(self, upto: int) -> None:
+        """Read on until `upto` bytes are in, or the file ends."""
+        view = memoryview(self.data)
+        while self.got < upto and not self.eof:
+            n = self.f.readinto(view[self.got:min(len(view), self.got + READ_BYTES)])
+            self.got += n
+            self.eof = n == 0
+        if self.got == len(self.data):
+            raise Refused("the file grew while it was read")
+
+    def pieces(self, start: int) -> Iterator[tuple[int, int, int, int]]:
+        """Each piece of the text from byte `start` on, in order: those cut already, then new ones as the file is
+        read on."""
+        k = 0
+        while True:
+            if k == len(self.cut):
+                a, row = (self.cut[-1][1], self.cut[-1][2] + self.cut[-1][3]) if self.cut else (start, 0)
+                while (b := _cut(self.data, a, self.got, self.eof)) == a and not self.eof:
+                    self.read(self.got + READ_BYTES)
+                if b == a:
+                    return
+                self.cut.append((a, b, row, _lines(self.data, a, b) + (self.data[b - 1] != 10)))
+            yield self.cut[k]
+            k += 1
 
 
-def _populated(n: int):
-    """n zero bytes mapped with their pages in (a ctypes array; unmapped when it is collected), None if refused."""
-    addr = _LIBC.mmap(None, n, mmap.PROT_READ | mmap.PROT_WRITE,
-                      mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE, -1, 0)
-    if addr is None or addr == _MAP_FAILED:
-        return None
-    buf = (ctypes.c_char * n).from_address(addr)
-    weakref.finalize(buf, _LIBC.munmap, addr, n).atexit = False  # at exit another thread may still read it
-    return buf
-
-
-def _read(data: bytes, sample: Table, j: int, kind: pa.DataType, parts: int,
+def _read(reading: _Reading, pool: ThreadPoolExecutor, sample: Table, j: int, kind: pa.DataType,
           progress: Callable[[float], None] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Features and target of `data` (the file's bytes) with every column read as `kind`, the lines split into
-    `parts` runs parsed on as many threads, each straight into its own rows of the matrix."""
+    """Features and target of the file with every column read as `kind`, its pieces parsed on the pool's
+    threads as they are read. Whatever ends the pass early, no thread still parses when it returns."""
     import pyarrow as pa
+    import pyarrow.csv as pc
 
-    start = data.find(b"\n") + 1 if sample.has_header else 0
-    cuts = _cuts(data, start, parts)
     width = len(sample.names)
     names = [f"c{k}" for k in range(width)]
-    whole, stop, blocks = pa.py_buffer(data), threading.Event(), queue.SimpleQueue()
-    runs = list(pairwise(cuts))
-    done, places = [0] * len(runs), [Future() for _ in runs]
-    with ThreadPoolExecutor(len(runs), thread_name_prefix="bpcore-csv") as pool:
-        jobs = []
-        try:  # from the first submit on: a run started must be told its rows, or told to stop
-            jobs.extend(pool.submit(_fill, whole.slice(a, b - a), sample.delimiter, names, kind, j, places[k],
-                                    done, k, stop, blocks) for k, (a, b) in enumerate(runs))
-            # the runs parse their first blocks while the lines are counted and the matrix allocated
-            lines = [data.count(b"\n", a, b) + (data[b - 1:b] != b"\n") for a, b in runs]
-            rows = sum(lines)
-            X, y = _matrix(rows, width - 1, len(data) - start), np.empty(rows, dtype=np.float64)
-            offsets = np.cumsum([0, *lines])
-            for k, place in enumerate(places):
-                place.set_result((X[offsets[k]:offsets[k + 1]], y[offsets[k]:offsets[k + 1]]))
-            ended = 0
-            while ended < len(jobs):  # the progress after each block, reported from this thread only
-                if blocks.get() is None:
-                    ended += 1
-                elif progress is not None:
-                    progress(sum(done) / rows)
-            for job in jobs:
-                job.result()
-        except BaseException:
-            stop.set()  # the other runs end at their next block
-            for place in places:
-                if not place.done():
-                    place.set_exception(Refused("stopped"))
-            raise
-    if done != lines:  # blank lines (pyarrow skips them, as the checked reader does): close the gaps
-        keep = np.concatenate([np.arange(o, o + n) for o, n in zip(offsets, done, strict=False)])
-        X, y = X[keep], y[keep]
-    if progress is not None and rows:
+    options = (pc.ReadOptions(column_names=names, block_size=2 * PIECE_BYTES, use_threads=False),
+               pc.ParseOptions(delimiter=sample.delimiter),
+               pc.ConvertOptions(column_types=dict.fromkeys(names, kind), null_values=[], strings_can_be_null=False,
+                                 quoted_strings_can_be_null=False))
+    start = reading.data.find(b"\n") + 1 if sample.has_header else 0
+    # a row holds `width` cells of a character at least and as many delimiters or line ends: no more rows than
+    # this (and a few blank lines) fit the file; the matrix maps them all, and takes pages only for rows written
+    bound = (len(reading.data) - start) // (2 * width) + BLANK_LINES
+    X, y = _matrix(bound, width - 1), np.empty(bound, dtype=np.float64)
+    whole, stop, jobs = pa.py_buffer(reading.data), threading.Event(), []
+    shown = 0  # pieces whose end was reported
+
+    def report(finished: bool) -> None:  # the progress after each piece, in order, from this thread only
+        nonlocal shown
+        while shown < len(jobs) and (finished or jobs[shown].done()):
+            jobs[shown].result()  # a piece's failure is raised here
+            shown += 1
+            if progress is not None:
+                progress((reading.cut[shown - 1][1] - start) / max(1, len(reading.data) - 1 - start))
+
+    try:
+        for a, b, row, lines in reading.pieces(start):
+            if row + lines > bound:
+                raise Refused("more lines than rows fit the file (blank lines)")
+            jobs.append(pool.submit(_fill, whole.slice(a, b - a), options, j, X[row:row + lines],
+                                    y[row:row + lines], kind != pa.int32(), stop))
+            report(False)
+        report(True)
+    except BaseException:
+        stop.set()
+        wait(jobs)  # a second pass, or the caller's error, must not meet a thread still writing
+        raise
+    if progress is not None:
         progress(1.0)
-    return X, y
+    counts = [job.result() for job in jobs]
+    rows = sum(lines for *_, lines in reading.cut)
+    if sum(counts) == rows:
+        return X[:rows], y[:rows]
+    # blank lines (pyarrow skips them, as the checked reader does): the pieces' rows close up
+    keep = np.concatenate([np.arange(row, row + n) for (_, _, row, _), n in zip(reading.cut, counts, strict=True)])
+    return X[keep], y[keep]
 
 
 def read_columns(source: str | os.PathLike, target: Callable[[Table], int],
@@ -248,32 +248,36 @@ def read_columns(source: str | os.PathLike, target: Callable[[Table], int],
     if importlib.util.find_spec("pyarrow") is None:
         raise Refused("pyarrow is not installed")
     fd, path, size = open_regular(source, what="CSV file", error=DataError, limit=MAX_CSV_BYTES)
-    with os.fdopen(fd, "rb") as f, ThreadPoolExecutor(1, thread_name_prefix="bpcore-csv") as background:
-        if size < FAST_BYTES:
-            raise Refused("small file")
-        importing = background.submit(importlib.import_module, "pyarrow.csv")  # while the file is read
-        data = f.read(MAX_CSV_BYTES + 1)  # the size may have changed since it was checked
+    with os.fdopen(fd, "rb") as f, ThreadPoolExecutor(PARTS, thread_name_prefix="bpcore-csv") as pool:
         try:
-            importing.result()
-        except ImportError as e:
-            raise Refused(f"pyarrow cannot be imported: {e}") from None
-    import pyarrow as pa
+            if size < FAST_BYTES:
+                raise Refused("small file")
+            importing = pool.submit(importlib.import_module, "pyarrow.csv")  # while the head is read
+            reading = _Reading(f, size)
+            reading.read(SAMPLE_BYTES)
+            head = bytes(reading.data[:min(reading.got, SAMPLE_BYTES)])
+            sample = _sample(head, path, SAMPLE_ROWS)
+            j = target(sample)
+            while not importing.done() and not reading.eof:  # the import takes a core; the other reads meanwhile
+                reading.read(reading.got + READ_BYTES)
+            try:
+                importing.result()
+            except ImportError as e:
+                raise Refused(f"pyarrow cannot be imported: {e}") from None
+            import pyarrow as pa
 
-    if len(data) > MAX_CSV_BYTES:
-        raise Refused("the file grew past the size limit")
-    head = data[:SAMPLE_BYTES]
-    sample = _sample(head, path, SAMPLE_ROWS)
-    j = target(sample)
-    body = head[head.find(b"\n") + 1:] if sample.has_header else head
-    kinds = [pa.int32(), pa.float64()] if _integers(body, sample.delimiter) else [pa.float64()]
-    parts = max(1, min(PARTS, len(data) // BLOCK_BYTES))
-    for kind in kinds:
-        try:
-            X, y = _read(data, sample, j, kind, parts, progress)
-            break
-        except (pa.ArrowException, ValueError, Refused) as e:  # a cell, a row or a quote it cannot read
-            if kind == kinds[-1]:
-                raise Refused(str(e)) from None
+            body = head[head.find(b"\n") + 1:] if sample.has_header else head
+            kinds = [pa.int32(), pa.float64()] if _integers(body, sample.delimiter) else [pa.float64()]
+            for kind in kinds:
+                try:
+                    X, y = _read(reading, pool, sample, j, kind, progress)
+                    break
+                except (pa.ArrowException, ValueError, Refused) as e:  # a cell, a row or a quote it cannot read
+                    if kind == kinds[-1]:
+                        raise Refused(str(e)) from None
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # the import, if that is still under way
+            raise
     if len(y) == 0:
         raise Refused("no rows: the checked reader says so")
     return sample, X, y

@@ -177,7 +177,7 @@ def read_csv(
         j = _target_index(sample, target)
         y, classes = _numeric_target(sample, j, values, task)
         features = tuple(name for k, name in enumerate(sample.names) if k != j)
-        return Dataset(Path(sample.path).stem, X, y, features, classes)
+        return Dataset(Path(sample.path).stem, X, y, features, classes, finite=True)  # checked block by block
     t = read_table(source)
     if not t.rows:
         raise DataError(f"{t.path}: the file has a header (row {t.first_line}) but no data rows")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Literal
 
 import numpy as np
@@ -20,7 +20,9 @@ class Dataset:
     ``class_names`` is None for regression. The constructor coerces X to C-contiguous float64 and y to
     int64 (classification) or float64 (N, T) (regression; a 1-D y becomes (N, 1)), and checks everything
     else, raising DataError: X finite and 2-D with D >= 1, one feature name per column, class ids in
-    0..K-1, unique class names.
+    0..K-1, unique class names. ``finite=True`` says the caller has checked X finite already (a subset of a
+    Dataset, the CSV fast path's blocks): for an X that is float64 and C-contiguous as given, the pass over its
+    N × D entries is skipped (21 ms for MNIST's 60,000 × 784).
     """
 
     name: str
@@ -28,12 +30,13 @@ class Dataset:
     y: np.ndarray
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...] | None = None
+    finite: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, finite: bool) -> None:
         X = np.ascontiguousarray(self.X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] < 1:
             raise DataError(f"data set {self.name!r}: X must have shape (N, D) with D >= 1, got {X.shape}")
-        if not _all_finite(X):
+        if not (finite and X is self.X) and not _all_finite(X):
             row, col = np.argwhere(~np.isfinite(X))[0]
             raise DataError(f"data set {self.name!r}: X[{row}, {col}] = {X[row, col]} is not finite")
         names = tuple(str(f) for f in self.feature_names)
@@ -113,7 +116,7 @@ class Dataset:
                             f"{idx.shape}")
         elif idx.min() < -n or idx.max() >= n:
             raise DataError(f"data set {self.name!r}: row index out of range for {n} rows")
-        return Dataset(self.name, self.X[idx], self.y[idx], self.feature_names, self.class_names)
+        return Dataset(self.name, self.X[idx], self.y[idx], self.feature_names, self.class_names, finite=True)
 
     def __repr__(self) -> str:
         kind = f"{self.n_classes} classes" if self.class_names is not None else f"{self.y.shape[1]} targets"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 
 import numpy as np
@@ -60,6 +61,8 @@ REFUSED = {  # files the fast path leaves to the checked reader (same result, or
     "nan cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\nnan,", 1),
     "empty cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n,", 1),
     "ragged row": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n", 1),
+    "more blank lines than rows fit the file": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",",
+                                                              "\n" * 1000 + str(NUMBERS[150, 0]) + ",", 1),
 }
 
 
@@ -88,15 +91,17 @@ def _same(a, b):
 @pytest.mark.parametrize("parts", [1, 3])
 @pytest.mark.parametrize("name", list(READABLE))
 def test_fast_path_reads_like_the_checked_reader(name, parts, tmp_path, monkeypatch):
-    """Also split into runs of lines read on threads (BLOCK_BYTES shrunk so a small file has several), and with
-    a sample of the first lines only (an integer sample, a cell further down that is not an int32)."""
+    """Also cut into pieces of lines parsed on threads as the file is read (PIECE_BYTES and READ_BYTES shrunk so
+    a small file has several), and with a sample of the first lines only (an integer sample, a cell further
+    down that is not an int32)."""
     text, kw = READABLE[name]
     path = tmp_path / "data.csv"
     path.write_bytes(text.encode())
     monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
     monkeypatch.setattr(csv_fast, "SAMPLE_BYTES", 2000)
     monkeypatch.setattr(csv_fast, "PARTS", parts)
-    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1000)
+    monkeypatch.setattr(csv_fast, "PIECE_BYTES", 1000)
+    monkeypatch.setattr(csv_fast, "READ_BYTES", 700)
     csv_fast.read_columns(path, lambda t: 0)  # taken, not refused
     fast, checked = _both(path, monkeypatch, **kw)
     _same(fast, checked)
@@ -161,11 +166,11 @@ def test_pca_of_a_large_set_fits_on_evenly_spaced_rows(monkeypatch):
     assert np.abs(sub[:, 1] - full[:, 1]).max() < 0.12 * np.abs(full[:, 1]).max()
 
 
-@pytest.mark.parametrize("where", ["allocating the matrix", "reporting progress", "starting the second run"])
-def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatch):
-    """The runs parse their first blocks before the matrix exists; whatever stops the main thread then (no memory
-    for the matrix, a progress callback that raises, no thread for the next run) must end them too, not leave
-    them waiting for their rows."""
+@pytest.mark.parametrize("where", ["allocating the matrix", "reporting progress", "giving out the second piece"])
+def test_a_failure_in_the_main_thread_ends_every_thread(where, tmp_path, monkeypatch):
+    """The threads parse pieces while the main thread reads on and gives out more; whatever stops the main
+    thread then (no memory for the matrix, a progress callback that raises, no thread for the next piece) must
+    end them too, and drop the pieces not begun."""
     import faulthandler
     import threading
     import time
@@ -174,31 +179,32 @@ def test_a_failure_in_the_main_thread_ends_every_run(where, tmp_path, monkeypatc
     path.write_text(_csv())
     monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
     monkeypatch.setattr(csv_fast, "PARTS", 3)
-    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1000)
+    monkeypatch.setattr(csv_fast, "PIECE_BYTES", 1000)
+    monkeypatch.setattr(csv_fast, "READ_BYTES", 1000)
 
     def fail(*_):
-        time.sleep(0.2)  # the runs have parsed their first blocks by now and wait for their rows
+        time.sleep(0.2)  # the threads are parsing the first pieces by now
         raise MemoryError(where)
 
     if where == "allocating the matrix":
         monkeypatch.setattr(csv_fast, "_matrix", fail)
-    if where == "starting the second run":
+    if where == "giving out the second piece":
 
         class Pool(csv_fast.ThreadPoolExecutor):
             def submit(self, *args, **kwargs):
-                self.started = getattr(self, "started", 0) + 1
-                if self.started == 2:
+                self.given = getattr(self, "given", 0) + (args[0] is csv_fast._fill)
+                if self.given == 2:
                     fail()
                 return super().submit(*args, **kwargs)
 
         monkeypatch.setattr(csv_fast, "ThreadPoolExecutor", Pool)
-    faulthandler.dump_traceback_later(60, exit=True)  # a run left waiting would hang the suite: end it loudly
+    faulthandler.dump_traceback_later(60, exit=True)  # a thread left waiting would hang the suite: end it loudly
     try:
         with pytest.raises(MemoryError, match=where):
             csv_fast.read_columns(path, lambda t: 0, progress=fail if where == "reporting progress" else None)
     finally:
         faulthandler.cancel_dump_traceback_later()
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("bpcore-csv")]  # every run ended
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("bpcore-csv")]  # every thread ended
 
 
 def _resident(addr: int) -> int | None:
@@ -216,33 +222,89 @@ def _resident(addr: int) -> int | None:
     return None
 
 
-MATRIX_WAYS = {  # (text bytes, whether the 64 MiB matrix is resident at once)
-    "populated (Linux)": (16 << 20, True),
-    "anonymous mmap": (16 << 20, False),
-    "more rows than the text holds cells (blank lines)": (1 << 20, False),
-}
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads the mappings from /proc/self/smaps")
-@pytest.mark.parametrize("way", list(MATRIX_WAYS))
-def test_the_matrix_is_zeroed_writable_and_given_back(way, monkeypatch):
-    """The read's float64 matrix: zeros of the asked shape, writable, its memory resident at once where populated
-    (the runs then write without page faults) but only when the text can fill it (a file of blank lines counts
-    rows that hold nothing), and unmapped once the array is dropped."""
-    text_bytes, resident = MATRIX_WAYS[way]
-    if way != "anonymous mmap" and csv_fast._LIBC is None:
-        pytest.skip("MAP_POPULATE is Linux only")
-    if way == "anonymous mmap":
-        monkeypatch.setattr(csv_fast, "_LIBC", None)
-    X = csv_fast._matrix(4096, 2048, text_bytes)  # 64 MiB
+def test_the_matrix_is_zeroed_writable_takes_pages_as_written_and_is_given_back():
+    """The read's float64 matrix is sized for the most rows the file could hold, so only the pages written may
+    be resident (a file of short rows leaves most of it untouched); private (a shared mapping is shmem, slower to
+    fault and to unmap), and unmapped once the array is dropped."""
+    X = csv_fast._matrix(4096, 2048)  # 64 MiB
     addr = X.ctypes.data
     assert X.shape == (4096, 2048) and X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable
-    assert _resident(addr) == (64 << 20 if resident else 0)
+    assert _resident(addr) == 0 and _private(addr)
     assert not X.any()
+    assert _resident(addr) == 0  # read, never written: the zero page, no memory of its own
+    X[:256] = 1.0  # 256 rows of 16 KiB: 4 MiB
     X[-1, -1] = 2.5
-    X[1::7] = 1.0
-    assert X[-1, -1] == 2.5 and X.sum() == 2.5 + 2048 * len(range(1, 4096, 7))
+    assert _resident(addr) == (4 << 20) + mmap.PAGESIZE
+    assert X.sum() == 256 * 2048 + 2.5
     del X
     gc.collect()
     assert _resident(addr) is None
-    assert csv_fast._matrix(0, 5, 100).shape == (0, 5)
+    assert csv_fast._matrix(0, 5).shape == (0, 5)
+
+
+def _private(addr: int) -> bool:
+    with open("/proc/self/maps") as f:
+        for line in f:
+            span, perms = line.split()[:2]
+            lo, hi = (int(v, 16) for v in span.split("-"))
+            if lo <= addr < hi:
+                return perms == "rw-p"
+    return False
+
+
+GROWN = {  # what the file holds beyond the size it had when opened → what the reader does
+    "as large as opened": (0, None),
+    "grew by a byte": (1, "grew"),
+    "grew by a megabyte": (1 << 20, "grew"),
+}
+
+
+@pytest.mark.parametrize("case", list(GROWN))
+def test_a_file_that_grows_while_it_is_read_is_left_to_the_checked_reader(case, tmp_path):
+    """The bytes are read into a buffer sized by the size on opening, one byte more: a file another program
+    appends to meanwhile fills it, and the fast path refuses rather than read part of it."""
+    extra, refused = GROWN[case]
+    path = tmp_path / "data.csv"
+    path.write_bytes(_csv().encode() + b"1,2,3,4,5,0\n" * (extra // 12 + (extra > 0)))
+    size = path.stat().st_size - (extra // 12 + (extra > 0)) * 12
+    with open(path, "rb") as f:
+        reading = csv_fast._Reading(f, size)
+        if refused:
+            with pytest.raises(Refused, match=refused):
+                reading.read(1 << 30)
+        else:
+            reading.read(1 << 30)
+            assert reading.eof and reading.got == size
+
+
+def test_a_failed_pass_returns_only_once_no_thread_writes(tmp_path, monkeypatch):
+    """An int32 pass that meets a decimal gives way to the float64 pass over the same matrix: the first pass's
+    pieces still being parsed must have ended (and those not begun been dropped) before it does."""
+    import threading
+    import time
+
+    path = tmp_path / "data.csv"
+    path.write_text(READABLE["a decimal after the sample"][0])
+    monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)
+    monkeypatch.setattr(csv_fast, "SAMPLE_BYTES", 2000)
+    monkeypatch.setattr(csv_fast, "PARTS", 3)
+    monkeypatch.setattr(csv_fast, "PIECE_BYTES", 500)
+    fill, busy, passes = csv_fast._fill, [], []
+
+    def slow_fill(piece, options, *args):
+        if not passes or passes[-1] is not options:
+            assert not busy, "a piece of the previous pass is still being parsed"
+            passes.append(options)
+        busy.append(1)
+        try:
+            time.sleep(0.02)
+            return fill(piece, options, *args)
+        finally:
+            busy.pop()
+
+    monkeypatch.setattr(csv_fast, "_fill", slow_fill)
+    X = csv_fast.read_columns(path, lambda t: len(t.names) - 1)[1]
+    assert len(passes) == 2  # int32, then float64
+    assert X[280, 0] == NUMBERS[280, 0] + 0.5 and not busy
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("bpcore-csv")]

@@ -63,6 +63,34 @@ def test_large_finite_values_whose_sum_overflows_are_accepted():
     assert reg.y[1, 0] == 1e308
 
 
+FINITE_FLAG = {  # X given, finite= → whether the N × D finiteness pass runs
+    "float64 C-contiguous, not vouched": (np.zeros((3, 2)), False, True),
+    "float64 C-contiguous, vouched": (np.zeros((3, 2)), True, False),
+    "vouched but float32 (converted: checked)": (np.zeros((3, 2), dtype=np.float32), True, True),
+    "vouched but Fortran order (converted: checked)": (np.asfortranarray(np.zeros((3, 2))), True, True),
+}
+
+
+@pytest.mark.parametrize("case", list(FINITE_FLAG))
+def test_the_finiteness_pass_is_skipped_only_for_a_vouched_x_used_as_given(case, monkeypatch):
+    from bpcore.data import dataset
+
+    X, finite, checked = FINITE_FLAG[case]
+    seen = []
+    monkeypatch.setattr(dataset, "_all_finite", lambda a: seen.append(a.shape) or True)
+    Dataset("d", X, np.array([0, 1, 0]), ("a", "b"), ("n", "p"), finite=finite)
+    assert seen == ([(3, 2)] if checked else [])
+
+
+def test_a_subset_is_not_checked_again(monkeypatch):
+    """Rows of a checked Dataset are finite: subset (train / validation / test splits) skips the pass."""
+    from bpcore.data import dataset
+
+    ds = load_bundled("iris")
+    monkeypatch.setattr(dataset, "_all_finite", lambda a: pytest.fail("X checked again"))
+    assert ds.subset(np.arange(10)).X.shape == (10, 4)
+
+
 def test_subset_by_index_and_mask():
     ds = load_bundled("iris")
     sub = ds.subset(np.array([0, 149, -1]))
