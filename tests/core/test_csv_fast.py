@@ -61,6 +61,7 @@ REFUSED = {  # files the fast path leaves to the checked reader (same result, or
     "nan cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\nnan,", 1),
     "empty cell": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n,", 1),
     "ragged row": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n", 1),
+    "CR line ends (old Mac)": _csv().replace("\n", "\r"),
     "more blank lines than rows fit the file": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",",
                                                               "\n" * 1000 + str(NUMBERS[150, 0]) + ",", 1),
 }
@@ -116,6 +117,19 @@ def test_fast_path_refuses_and_the_checked_reader_answers(name, tmp_path, monkey
         csv_fast.read_columns(path, lambda t: len(t.names) - 1)
     fast, checked = _both(path, monkeypatch)
     _same(fast, checked)
+
+
+@pytest.mark.parametrize("pad", [10, 3000])
+def test_a_line_longer_than_a_piece_reads_as_in_the_checked_reader(pad, tmp_path, monkeypatch):
+    """A line longer than PIECE_BYTES makes its piece longer (cut at the next newline), one longer than pyarrow's
+    block (2 × PIECE_BYTES) too: the rows are the checked reader's."""
+    path = tmp_path / "data.csv"
+    path.write_text(_csv().replace("\n" + str(NUMBERS[150, 0]) + ",", "\n" + " " * pad + str(NUMBERS[150, 0]) + ",", 1))
+    monkeypatch.setattr(csv_fast, "PIECE_BYTES", 1000)
+    monkeypatch.setattr(csv_fast, "READ_BYTES", 700)
+    fast, checked = _both(path, monkeypatch)
+    _same(fast, checked)
+    assert not isinstance(fast, str) and len(fast) == 300
 
 
 @pytest.mark.parametrize("name,row,column", [("letter in row 201", 201, 5), ("nan cell", 152, 1),
