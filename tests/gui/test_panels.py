@@ -693,7 +693,7 @@ def test_training_panel_ranges_are_the_configs(training, key):
 
 @pytest.mark.parametrize("cancel", [False, True], ids=["read", "cancelled"])
 def test_csv_import_of_a_large_file_shows_progress_and_can_be_cancelled(qtbot, tmp_path, monkeypatch, cancel):
-    """A large file is read with a progress bar (its blocks report the fraction read); Cancel stops the read and
+    """A large file is read with a progress bar (its pieces report the fraction read); Cancel stops the read and
     leaves the dialog open with nothing imported."""
     pytest.importorskip("pyarrow")
     from PySide6.QtWidgets import QProgressDialog
@@ -705,7 +705,7 @@ def test_csv_import_of_a_large_file_shows_progress_and_can_be_cancelled(qtbot, t
     path = tmp_path / "large.csv"
     path.write_text("a,b,label\n" + rows + "\n")
     monkeypatch.setattr(csv_fast, "FAST_BYTES", 0)  # the fast path, with its progress, for a small test file
-    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 4096)  # several blocks
+    monkeypatch.setattr(csv_fast, "PIECE_BYTES", 4096)  # several pieces
     values = []
     monkeypatch.setattr(QProgressDialog, "setValue", lambda self, v: values.append(v))
     monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: cancel)
