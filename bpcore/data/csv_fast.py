@@ -24,7 +24,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,6 +52,10 @@ class Refused(Exception):
 
 class NotIntegers(Refused):
     """A cell that is not an integer: the file is read as float64."""
+
+
+class _Stopped(Refused):
+    """A piece not parsed because another one failed first."""
 
 
 def _sample(head: bytes, path: str, rows: int) -> Table:
@@ -119,7 +123,7 @@ def _fill(parse: Callable[..., int], stop: threading.Event, *args) -> int:
     """One piece parsed on a pool thread: `parse(*args)`, the rows it held. A failure sets `stop`: the pieces
     after it are not parsed."""
     if stop.is_set():
-        raise Refused("stopped")
+        raise _Stopped("stopped")
     try:
         return parse(*args)
     except BaseException:
@@ -140,7 +144,8 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
 
     The parse sees the piece as one run of cells (its newlines made delimiters), so the rows are checked
     first: every line holds width − 1 delimiters (a blank line, a ragged row or a trailing delimiter: Refused),
-    and a carriage return only ends a line (the checked reader splits lines at a lone one). A cell the parse
+    a carriage return only ends a line (the checked reader splits lines at a lone one), and every byte is
+    ASCII. A cell the parse
     does not read as an int64 (a decimal, a quote, an empty cell, NaN) or one at the ends of int64 (numpy
     clips a longer integer there): NotIntegers. What it reads otherwise — ASCII digits with a sign and
     whitespace around — float() reads the same, and the int64 → float64 conversion rounds as float() does."""
@@ -155,6 +160,8 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
     returns = np.flatnonzero(text[:-1] == 13)
     if (text[returns + 1] != 10).any():
         raise Refused("a carriage return inside a line")
+    if len(text) and text.max() >= 0x80:  # the C library's isspace, which skips blanks before a number, may
+        raise NotIntegers("a byte outside ASCII")  # take one for a space in some locales (Latin-1's 0xA0)
     cells = text.copy()
     cells[ends[ends < len(text)]] = delimiter
     try:
@@ -301,9 +308,11 @@ def _read(reading: _Reading, pool: ThreadPoolExecutor, sample: Table, j: int, ki
             jobs.append(pool.submit(_fill, parse, stop, *piece(a, b), X[row:row + lines], y[row:row + lines]))
             report(False)
         report(True)
-    except BaseException:
+    except BaseException as e:
         stop.set()
         wait(jobs)  # a second pass, or the caller's error, must not meet a thread still writing
+        if isinstance(e, _Stopped):  # an earlier piece began after a later one failed: that failure says why
+            raise next((x for x in map(Future.exception, jobs) if x and not isinstance(x, _Stopped)), e) from None
         raise
     if progress is not None:
         progress(1.0)
