@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import mmap
 import os
+import tempfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bpcore.data import csv_fast, read_csv
 from bpcore.data.csv_fast import Refused
@@ -398,3 +402,47 @@ def test_each_file_is_read_by_the_first_parse_that_can(name, tmp_path, monkeypat
     monkeypatch.setattr(csv_fast, "_read", record)
     csv_fast.read_columns(path, lambda t: 0)
     assert tried == PASSES[name]
+
+
+DEFECTS = [" {v}", "{v} ", "+{v}", "0{v}", "{v}.5", "", '"{v}"', "{v}\r", "\x0b{v}", "{v}\x00", "1_0", "٣", "nan",
+           "99999999999999999999", "9223372036854775807", "-9223372036854775808", "{v},{v}", "\n", "\n\n{v}"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_integer_files_with_defects_past_the_sample_read_as_the_checked_reader_reads_them(data):
+    """Integer tables (numpy's parse first) with cells past the sample that it must read as float() does, or
+    refuse: the fast path's Dataset equals the checked reader's, or both give the same error."""
+    width, n_rows = data.draw(st.integers(2, 6)), data.draw(st.integers(55, 90))
+    delim, newline = data.draw(st.sampled_from([",", ";", "|", "\t"])), data.draw(st.sampled_from(["\n", "\r\n"]))
+    rows = [[str(data.draw(st.integers(-300, 300))) for _ in range(width)] for _ in range(n_rows)]
+    for _ in range(data.draw(st.integers(1, 3))):
+        row, col = data.draw(st.integers(52, n_rows - 1)), data.draw(st.integers(0, width - 1))
+        rows[row][col] = data.draw(st.sampled_from(DEFECTS)).format(v=rows[row][col]).replace(",", delim)
+    text = newline.join(delim.join(r) for r in [[f"c{k}" for k in range(width)], *rows]) + newline
+    fd, name = tempfile.mkstemp(suffix=".csv")
+    with os.fdopen(fd, "wb") as f:
+        f.write(text.encode())
+    out = []
+    try:
+        for fast in (True, False):
+            with _patched(FAST_BYTES=0 if fast else 1 << 62, SAMPLE_BYTES=300, PIECE_BYTES=256, READ_BYTES=200):
+                try:
+                    out.append(read_csv(name, target=0))
+                except DataError as e:
+                    out.append(str(e))
+    finally:
+        os.unlink(name)
+    _same(*out)
+
+
+@contextlib.contextmanager
+def _patched(**values):
+    old = {k: getattr(csv_fast, k) for k in values}
+    for k, v in values.items():
+        setattr(csv_fast, k, v)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(csv_fast, k, v)
