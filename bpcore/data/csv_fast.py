@@ -162,6 +162,13 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
         raise Refused("a carriage return inside a line")
     if len(text) and text.max() >= 0x80:  # the C library's isspace, which skips blanks before a number, may
         raise NotIntegers("a byte outside ASCII")  # take one for a space in some locales (Latin-1's 0xA0)
+    # numpy reads a blank cell or a lone sign as 0 and "- 5" as -5 (float() refuses them): every cell must hold
+    # one run of digits, and every sign a digit right after it
+    digit = (text - 48) < 10  # uint8 arithmetic: only "0".."9" land below 10
+    runs = int(digit[0]) + np.count_nonzero(digit[1:] > digit[:-1]) if len(text) else 0
+    signs = np.flatnonzero((text == 45) | (text == 43))
+    if runs != len(ends) * width or not digit[np.minimum(signs + 1, len(text) - 1)].all():
+        raise NotIntegers("a cell without digits, with two runs of them, or a sign apart from its digits")
     cells = text.copy()
     cells[ends[ends < len(text)]] = delimiter
     try:

@@ -92,6 +92,9 @@ REFUSED = {  # files the fast path leaves to the checked reader (same result, or
     "a row a cell short and the next a cell long (the counts balance)": _lines_edited(
         {281: lambda line: line.split(",", 1)[1], 282: lambda line: "7," + line}),
     "a NUL byte after the sample": _late(f"{NUMBERS[280, 0]}\x00"),
+    "a blank cell after the sample (numpy reads 0)": _late(" "),
+    "a lone minus after the sample (numpy reads 0)": _late("-"),
+    "a sign apart from its digits after the sample (numpy reads -7)": _late("- 7"),
     "a trailing delimiter on one row after the sample": _lines_edited({281: lambda line: line + ","}),
     "more blank lines than rows fit the file": _csv().replace("\n" + str(NUMBERS[150, 0]) + ",",
                                                               "\n" * 1000 + str(NUMBERS[150, 0]) + ",", 1),
@@ -405,7 +408,8 @@ def test_each_file_is_read_by_the_first_parse_that_can(name, tmp_path, monkeypat
 
 
 DEFECTS = [" {v}", "{v} ", "+{v}", "0{v}", "{v}.5", "", '"{v}"', "{v}\r", "\x0b{v}", "{v}\x00", "1_0", "٣", "nan",
-           "99999999999999999999", "9223372036854775807", "-9223372036854775808", "{v},{v}", "\n", "\n\n{v}"]
+           "99999999999999999999", "9223372036854775807", "-9223372036854775808", "{v},{v}", "\n", "\n\n{v}",
+           "-", "+", " ", "\t", "- 7", "+ 7", "-\t7", "7 8", "7-", "--7", "\x1c7", "\xa07"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
