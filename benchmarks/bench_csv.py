@@ -82,7 +82,7 @@ def main(argv=None) -> dict:
         print(" | ".join(row))
     if args.out:
         write_section(args.out, "Reading a large CSV file (60,000 × 785 integers)",
-                      "python -m benchmarks.bench_csv --out docs/benchmarks.md",
+                      f"python -m benchmarks.bench_csv --rounds {args.rounds} --out docs/benchmarks.md",
                       ["reader", "seconds (median)", "time / numpy.loadtxt (target ≤ 0.5)", "added memory MB",
                        "added / float64 feature matrix (target ≤ 2)"], rows,
                       f"{size / 2**20:.0f} MB file, {args.rounds} interleaved rounds, each read in a fresh process.")
