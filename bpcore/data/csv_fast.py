@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FAST_BYTES = 4 << 20  # smaller files gain little: the checked reader takes well under a second for them
-SAMPLE_BYTES = 1 << 20  # the head of the file: integers only in it → int32 parse first
+SAMPLE_BYTES = 1 << 20  # the head of the file: integers only in it → the integer parses first
 SAMPLE_ROWS = _SAMPLE_LINES  # the rows after the first line that decide the delimiter and the header, as the
 # checked reader's delimiter rule reads them (parsing the whole head's 577 MNIST rows took 0.09 s)
 PIECE_BYTES = 4 << 20  # the text one thread parses at a time (one pyarrow block) straight into its rows
@@ -142,13 +142,13 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
     """A piece of whole lines of integers (bytes as uint8) into X and y, one row per line, by numpy's own text
     parse (np.fromstring, GIL free; 18 ms for 4 MB of MNIST, pyarrow's int32 reader 28 ms with its tensor).
 
-    The parse sees the piece as one run of cells (its newlines made delimiters), so the rows are checked
-    first: every line holds width − 1 delimiters (a blank line, a ragged row or a trailing delimiter: Refused),
-    a carriage return only ends a line (the checked reader splits lines at a lone one), and every byte is
-    ASCII. A cell the parse
-    does not read as an int64 (a decimal, a quote, an empty cell, NaN) or one at the ends of int64 (numpy
-    clips a longer integer there): NotIntegers. What it reads otherwise — ASCII digits with a sign and
-    whitespace around — float() reads the same, and the int64 → float64 conversion rounds as float() does."""
+    The parse sees the piece as one run of cells (its newlines made delimiters) and reads a blank cell or a
+    lone sign as 0 and "- 5" as -5, so the text is checked first: width − 1 delimiters on every line (a blank
+    line, a ragged row, a trailing delimiter: Refused), a carriage return only before a newline (the checked
+    reader splits lines at a lone one), ASCII only, one run of digits in every cell and a digit right after
+    every sign (NotIntegers otherwise, as for a cell the parse cannot read — a decimal, a quote, NaN — and for
+    one at the ends of int64, where numpy clips a longer integer). What it reads then, ASCII digits with a sign
+    and whitespace around, float() reads the same, and int64 → float64 rounds as float() does."""
     ends = np.flatnonzero(text == 10)
     if len(text) and text[-1] != 10:  # the file's last line, without its newline
         ends = np.append(ends, len(text))
@@ -162,8 +162,6 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
         raise Refused("a carriage return inside a line")
     if len(text) and text.max() >= 0x80:  # the C library's isspace, which skips blanks before a number, may
         raise NotIntegers("a byte outside ASCII")  # take one for a space in some locales (Latin-1's 0xA0)
-    # numpy reads a blank cell or a lone sign as 0 and "- 5" as -5 (float() refuses them): every cell must hold
-    # one run of digits, and every sign a digit right after it
     digit = (text - 48) < 10  # uint8 arithmetic: only "0".."9" land below 10
     runs = int(digit[0]) + np.count_nonzero(digit[1:] > digit[:-1]) if len(text) else 0
     signs = np.flatnonzero((text == 45) | (text == 43))
