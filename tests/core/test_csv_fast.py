@@ -297,7 +297,8 @@ def test_the_matrix_is_zeroed_writable_takes_pages_as_written_and_is_given_back(
     assert _resident(addr) == 0  # read, never written: the zero page, no memory of its own
     X[:256] = 1.0  # 256 rows of 16 KiB: 4 MiB
     X[-1, -1] = 2.5
-    assert _resident(addr) == (4 << 20) + mmap.PAGESIZE
+    written = (4 << 20) + mmap.PAGESIZE  # where transparent huge pages are "always", up to 2 MiB more at each end
+    assert written <= _resident(addr) <= written + 2 * (2 << 20)
     assert X.sum() == 256 * 2048 + 2.5
     del X
     gc.collect()
