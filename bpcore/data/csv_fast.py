@@ -152,8 +152,6 @@ def _parse_ints(text: np.ndarray, delimiter: int, width: int, j: int, X: np.ndar
     ends = np.flatnonzero(text == 10)
     if len(text) and text[-1] != 10:  # the file's last line, without its newline
         ends = np.append(ends, len(text))
-    if len(ends) > len(X):
-        raise Refused("more rows than lines")
     starts = np.concatenate(([0], ends[:-1] + 1))
     if len(ends) and (np.add.reduceat(text == delimiter, starts, dtype=np.int32) != width - 1).any():
         raise Refused("a blank line, a trailing delimiter or a row of another width")
@@ -351,7 +349,7 @@ def read_columns(source: str | os.PathLike, target: Callable[[Table], int],
                 raise Refused("small file")
             reading = _Reading(f, size)
             reading.read(SAMPLE_BYTES)
-            head = bytes(reading.data[:min(reading.got, SAMPLE_BYTES)])
+            head = reading.data[:min(reading.got, SAMPLE_BYTES)]  # bytes
             sample = _sample(head, path, SAMPLE_ROWS)
             j = target(sample)
             kinds = _kinds(head[head.find(b"\n") + 1:] if sample.has_header else head, sample.delimiter)
